@@ -1,0 +1,45 @@
+"""The ``govflow`` entry point: command groups and the single place errors become messages.
+
+Fast commands import neither Prefect nor Great Expectations; each command imports what it
+needs inside its body.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from govflow.cli import audit, datasets, db
+from govflow.cli.lineage import lineage
+
+app = typer.Typer(
+    name="govflow",
+    help="Governed, traceable AI data workflows: ledger, lineage, audit and review.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(db.app, name="db")
+app.add_typer(datasets.app, name="datasets")
+app.add_typer(audit.app, name="audit")
+app.command("lineage")(lineage)
+
+
+def main() -> None:
+    """Run the CLI; a ``GovflowError`` becomes one ``Error: ...`` line and its exit code."""
+    from govflow.errors import GovflowError
+
+    try:
+        app()
+    except GovflowError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("Error: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The govflow exception hierarchy.
+
+GovflowError                     base; ``message`` is one line for a person, ``hint`` the fix
+├── ConfigError                  a setting is missing or malformed
+├── LedgerError                  the ledger cannot do what was asked
+│   ├── LedgerUnavailable        the database cannot be reached or opened
+│   ├── MigrationError           the schema cannot be brought to the current revision
+│   └── NotFound                 a referenced record (version, person, ...) does not exist
+├── AuditChainBroken             the audit trail fails verification (carries the break)
+└── InputError                   user-supplied input is unusable
+    └── SourceError              a data source cannot be read (names the source)
+
+Foreign exceptions are translated at the boundary (``raise ... from exc``); the CLI
+turns any ``GovflowError`` into a single ``Error: ...`` line and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+
+class GovflowError(Exception):
+    """Base class: a failure a person can understand and act on."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class ConfigError(GovflowError):
+    """A setting is missing or malformed."""
+
+    exit_code = 2
+
+
+class LedgerError(GovflowError):
+    """The ledger cannot do what was asked."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The ledger database cannot be reached or opened."""
+
+    exit_code = 3
+
+
+class MigrationError(LedgerError):
+    """The ledger schema cannot be brought to the current revision."""
+
+    exit_code = 3
+
+
+class NotFound(LedgerError):
+    """A referenced record does not exist."""
+
+    exit_code = 4
+
+    def __init__(self, kind: str, key: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{kind} {key!r} not found", hint=hint)
+        self.kind = kind
+        self.key = key
+
+
+class AuditChainBroken(GovflowError):
+    """The audit trail fails verification at ``seq`` for ``reason``."""
+
+    def __init__(self, seq: int, problem: str, detail: str) -> None:
+        super().__init__(f"audit chain broken at event {seq}: {problem}: {detail}")
+        self.seq = seq
+        self.problem = problem
+        self.detail = detail
+
+
+class InputError(GovflowError):
+    """User-supplied input is unusable."""
+
+    exit_code = 2
+
+
+class SourceError(InputError):
+    """A data source cannot be read; ``source`` names it."""
+
+    def __init__(self, source: str, problem: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{source}: {problem}", hint=hint)
+        self.source = source
+        self.problem = problem

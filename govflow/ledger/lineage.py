@@ -1,0 +1,163 @@
+"""Assemble a dataset version's ancestry: parents, runs, validations, decisions, guidelines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from govflow.hashing import canonical_time
+from govflow.ledger.datasets import get_version, parent_ids
+from govflow.ledger.models import (
+    Annotation,
+    DatasetVersion,
+    GuidelineVersion,
+    ReviewDecision,
+    ReviewTask,
+    ValidationRun,
+)
+
+
+def build_lineage(*, session: Session, version_id: str, max_depth: int = 50) -> dict[str, Any]:
+    """Return the version's lineage as a JSON-ready tree (parents nested under ``parents``)."""
+    root = get_version(session=session, version_id=version_id)
+    return _node(session, root, depth=0, max_depth=max_depth, seen=set())
+
+
+def _node(
+    session: Session, version: DatasetVersion, *, depth: int, max_depth: int, seen: set[str]
+) -> dict[str, Any]:
+    seen = seen | {version.id}
+    node: dict[str, Any] = {
+        "id": version.id,
+        "name": version.name,
+        "stage": version.stage,
+        "row_count": version.row_count,
+        "content_hash": version.content_hash,
+        "created_at": canonical_time(version.created_at),
+        "created_by": version.created_by,
+        "flow_run_id": version.flow_run_id,
+        "source": (
+            {"id": version.source.id, "kind": version.source.kind, "uri": version.source.uri}
+            | ({"params": version.source.params} if version.source.params else {})
+            if version.source
+            else None
+        ),
+        "transformations": version.transformations,
+        "validations": _validations(session, version.id),
+        "reviews": _reviews(session, version.id),
+        "guidelines": _guidelines(session, version.id),
+        "parents": [],
+    }
+    if depth >= max_depth:
+        node["truncated"] = True
+        return node
+    for parent_id in parent_ids(session=session, version_id=version.id):
+        if parent_id in seen:
+            continue
+        parent = session.get(DatasetVersion, parent_id)
+        if parent is not None:
+            node["parents"].append(
+                _node(session, parent, depth=depth + 1, max_depth=max_depth, seen=seen)
+            )
+    return node
+
+
+def _validations(session: Session, version_id: str) -> list[dict[str, Any]]:
+    runs = session.scalars(
+        select(ValidationRun)
+        .where(ValidationRun.dataset_version_id == version_id)
+        .order_by(ValidationRun.created_at)
+    )
+    return [
+        {
+            "id": run.id,
+            "suite": run.suite_name,
+            "success": run.success,
+            "rows_in": run.rows_in,
+            "rows_passed": run.rows_passed,
+            "rows_quarantined": run.rows_quarantined,
+        }
+        for run in runs
+    ]
+
+
+def _reviews(session: Session, version_id: str) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(ReviewTask, func.count(ReviewDecision.id))
+        .outerjoin(ReviewDecision, ReviewDecision.review_task_id == ReviewTask.id)
+        .where(ReviewTask.dataset_version_id == version_id)
+        .group_by(ReviewTask.id)
+        .order_by(ReviewTask.created_at)
+    ).all()
+    return [
+        {
+            "gate": task.id,
+            "kind": task.kind,
+            "tier": task.tier,
+            "status": task.status,
+            "decisions": decisions,
+        }
+        for task, decisions in rows
+    ]
+
+
+def _guidelines(session: Session, version_id: str) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(GuidelineVersion.id, GuidelineVersion.project, GuidelineVersion.version)
+        .join(Annotation, Annotation.guideline_version_id == GuidelineVersion.id)
+        .where(Annotation.dataset_version_id == version_id)
+        .distinct()
+        .order_by(GuidelineVersion.project, GuidelineVersion.version)
+    ).all()
+    return [{"id": gid, "project": project, "version": ver} for gid, project, ver in rows]
+
+
+def render_tree(node: dict[str, Any]) -> str:
+    """Render a lineage tree for a terminal."""
+    lines: list[str] = []
+    _render(node, lines, prefix="", is_last=True, is_root=True)
+    return "\n".join(lines)
+
+
+def _render(
+    node: dict[str, Any], lines: list[str], *, prefix: str, is_last: bool, is_root: bool
+) -> None:
+    branch = "" if is_root else ("└── " if is_last else "├── ")
+    lines.append(
+        f"{prefix}{branch}{node['id']}  {node['name']} [{node['stage']}]  "
+        f"{node['row_count']} rows  sha256:{node['content_hash'][:12]}"
+    )
+    child_prefix = prefix + ("" if is_root else ("    " if is_last else "│   "))
+    facts: list[str] = [f"created {node['created_at']} by {node['created_by']}"]
+    if node["flow_run_id"]:
+        facts.append(f"flow run {node['flow_run_id']}")
+    if node["source"]:
+        facts.append(f"source {node['source']['kind']}: {node['source']['uri']}")
+    for step in node["transformations"]:
+        facts.append(f"transformation {step.get('step', step)}")
+    for run in node["validations"]:
+        verdict = "passed" if run["success"] else "failed"
+        facts.append(
+            f"validation {run['suite']} {verdict}: {run['rows_passed']}/{run['rows_in']} rows "
+            f"passed, {run['rows_quarantined']} quarantined"
+        )
+    for review in node["reviews"]:
+        facts.append(
+            f"review {review['kind']} (tier {review['tier']}) {review['status']}: "
+            f"{review['decisions']} decisions [{review['gate']}]"
+        )
+    for guide in node["guidelines"]:
+        facts.append(f"guideline {guide['project']} v{guide['version']}")
+    has_parents = bool(node["parents"])
+    for fact in facts:
+        lines.append(f"{child_prefix}{'│' if has_parents else ' '}   {fact}")
+    for index, parent in enumerate(node["parents"]):
+        _render(
+            parent,
+            lines,
+            prefix=child_prefix,
+            is_last=index == len(node["parents"]) - 1,
+            is_root=False,
+        )

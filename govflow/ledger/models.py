@@ -1,0 +1,301 @@
+"""The ledger's tables: the system of record for governance.
+
+Model families:
+- acquisition and lineage: ``Source``, ``DatasetVersion``, ``DatasetVersionParent``, ``Item``,
+  ``DatasetVersionItem``;
+- people and standards: ``Person`` (annotators, reviewers, specialists, leads),
+  ``GuidelineVersion``;
+- human work: ``Annotation``, ``ReviewTask``, ``ReviewDecision``;
+- validation: ``ValidationRun``, ``QuarantinedRow``;
+- the audit trail: ``AuditEvent`` and its single-row ``AuditHead``.
+
+Every content-addressed table is keyed by a hash of its content, so re-running a write with
+the same inputs finds the existing row instead of adding one. Schema changes go through the
+Alembic migrations in ``govflow/ledger/migrations``; never through ``create_all``.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+HASH = String(64)
+ID = String(64)
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+# Named constraints keep later migrations (SQLite batch mode included) deterministic.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Origin(enum.StrEnum):
+    ORGANIC = "organic"
+    SYNTHETIC = "synthetic"
+
+
+class Role(enum.StrEnum):
+    ANNOTATOR = "annotator"
+    REVIEWER = "reviewer"
+    SPECIALIST = "specialist"
+    LEAD = "lead"
+
+
+class PersonStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    NEEDS_CALIBRATION = "needs_calibration"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings (no native enum type) so later values need no DDL on Postgres.
+    return Enum(cls, name=name, native_enum=False, length=32, values_callable=_values)
+
+
+def _values(cls: type[enum.Enum]) -> list[str]:
+    return [member.value for member in cls]
+
+
+class Source(Base):
+    """Where data was acquired from: a file, an HTTP API or a SQL query, with parameters."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    uri: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DatasetVersion(Base):
+    """An immutable, content-addressed dataset version at one stage of the workflow."""
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (UniqueConstraint("name", "stage", "content_hash"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    stage: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(HASH)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id"))
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(200))
+    transformations: Mapped[list[Any]] = mapped_column(default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    source: Mapped[Source | None] = relationship()
+
+
+class DatasetVersionParent(Base):
+    """A lineage edge: ``version_id`` was derived from ``parent_id``."""
+
+    __tablename__ = "dataset_version_parents"
+
+    version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"), primary_key=True)
+    parent_id: Mapped[str] = mapped_column(
+        ForeignKey("dataset_versions.id"), primary_key=True, index=True
+    )
+    relation: Mapped[str] = mapped_column(String(64), default="derived_from")
+
+
+class Item(Base):
+    """One record's content, stored once however many versions contain it."""
+
+    __tablename__ = "items"
+
+    content_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON, the text that was hashed
+    origin: Mapped[Origin] = mapped_column(_enum(Origin, "origin"), default=Origin.ORGANIC)
+    first_version_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class DatasetVersionItem(Base):
+    """Membership: row ``position`` of a version holds the item ``item_hash``."""
+
+    __tablename__ = "dataset_version_items"
+
+    version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    item_hash: Mapped[str] = mapped_column(HASH, index=True)
+
+
+class Person(Base):
+    """An annotator, reviewer, specialist or lead; only a hash of their token is kept."""
+
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[PersonStatus] = mapped_column(
+        _enum(PersonStatus, "person_status"), default=PersonStatus.ACTIVE
+    )
+    token_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GuidelineVersion(Base):
+    """One version of an annotation project's guideline."""
+
+    __tablename__ = "guideline_versions"
+    __table_args__ = (UniqueConstraint("project", "version"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    label_set: Mapped[list[Any]] = mapped_column()
+    is_ordinal: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text)
+    examples: Mapped[list[Any]] = mapped_column(default=list)
+    changelog: Mapped[str] = mapped_column(Text, default="")
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("guideline_versions.id"))
+    content_hash: Mapped[str] = mapped_column(HASH)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Annotation(Base):
+    """One annotator's label for one item in one annotation round."""
+
+    __tablename__ = "annotations"
+    __table_args__ = (UniqueConstraint("round_id", "item_hash", "annotator_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    round_id: Mapped[str] = mapped_column(String(64))
+    dataset_version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"))
+    item_hash: Mapped[str] = mapped_column(HASH, index=True)
+    annotator_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    label: Mapped[str] = mapped_column(String(200))
+    guideline_version_id: Mapped[str] = mapped_column(ForeignKey("guideline_versions.id"))
+    is_excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    exclusion_reason: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReviewTask(Base):
+    """A question put to people at a review gate (one pause or suspend of a flow run)."""
+
+    __tablename__ = "review_tasks"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # stable gate key
+    flow_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    tier: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(32), default="open")
+    dataset_version_id: Mapped[str | None] = mapped_column(ForeignKey("dataset_versions.id"))
+    guideline_version_id: Mapped[str | None] = mapped_column(ForeignKey("guideline_versions.id"))
+    payload_hash: Mapped[str] = mapped_column(HASH)
+    items: Mapped[list[Any]] = mapped_column(default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewDecision(Base):
+    """A person's decision on one item of a review task, with what they were shown."""
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (UniqueConstraint("review_task_id", "item_key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    review_task_id: Mapped[str] = mapped_column(ForeignKey("review_tasks.id"), index=True)
+    item_key: Mapped[str] = mapped_column(String(200))
+    choice: Mapped[str] = mapped_column(String(64))
+    reviewer_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    tier: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    guideline_version_id: Mapped[str | None] = mapped_column(ForeignKey("guideline_versions.id"))
+    payload_hash: Mapped[str] = mapped_column(HASH)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ValidationRun(Base):
+    """One checkpoint run of an expectation suite over a dataset version."""
+
+    __tablename__ = "validation_runs"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # hash of version + suite content
+    dataset_version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"), index=True)
+    suite_name: Mapped[str] = mapped_column(String(200))
+    suite_hash: Mapped[str] = mapped_column(HASH)
+    success: Mapped[bool] = mapped_column(Boolean)
+    expectations_evaluated: Mapped[int] = mapped_column(Integer)
+    rows_in: Mapped[int] = mapped_column(BigInteger)
+    rows_passed: Mapped[int] = mapped_column(BigInteger)
+    rows_quarantined: Mapped[int] = mapped_column(BigInteger)
+    statistics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QuarantinedRow(Base):
+    """A row kept out of the next stage, with every reason it failed."""
+
+    __tablename__ = "quarantined_rows"
+
+    validation_run_id: Mapped[str] = mapped_column(
+        ForeignKey("validation_runs.id"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    item_hash: Mapped[str | None] = mapped_column(HASH)
+    reasons: Mapped[list[Any]] = mapped_column()
+
+
+class AuditEvent(Base):
+    """An append-only, hash-chained record of a governance write."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    subject: Mapped[str] = mapped_column(String(300), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(HASH, unique=True)
+    hash: Mapped[str] = mapped_column(HASH, unique=True)
+
+
+class AuditHead(Base):
+    """The chain's tip (always one row), locked by every append to serialize writers."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(HASH)

@@ -1,0 +1,45 @@
+"""Runtime settings, read from the environment where they are needed (never at import)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """govflow's settings; each field is read from ``GOVFLOW_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVFLOW_", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".govflow"),
+        description="Folder for the default SQLite ledger, Data Docs and local state.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the ledger; default: a SQLite file under GOVFLOW_HOME.",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, ge=0, description="How long a SQLite writer waits for the lock."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        return value
+
+    @property
+    def ledger_url(self) -> str:
+        """Return the ledger's SQLAlchemy URL, defaulting to ``$GOVFLOW_HOME/ledger.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'ledger.db').resolve()}"
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment now (cheap; callers may hold on to the result)."""
+    return Settings()

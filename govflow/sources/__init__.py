@@ -1,0 +1,1 @@
+"""Acquisition: read records from declared sources (files now; HTTP and SQL build on this)."""
