@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 from pathlib import Path
@@ -44,9 +45,7 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
         # Strings as written: type coercion belongs to a declared schema, not to the reader.
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise SourceError(
-            str(path), f"not valid UTF-8 at byte {exc.start}", hint="re-encode the file as UTF-8"
-        ) from exc
+        raise _not_utf8(path) from exc
     except pd.errors.EmptyDataError as exc:
         raise SourceError(str(path), "file has no header row") from exc
     except pd.errors.ParserError as exc:
@@ -74,10 +73,26 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
                     )
                 records.append(value)
     except UnicodeDecodeError as exc:
-        raise SourceError(
-            str(path), f"not valid UTF-8 at byte {exc.start}", hint="re-encode the file as UTF-8"
-        ) from exc
+        raise _not_utf8(path) from exc
     return records
+
+
+def _not_utf8(path: Path) -> SourceError:
+    """Locate the first undecodable byte (readers report offsets within their own buffers)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, line_no = 0, 1
+    with path.open("rb") as handle:
+        for line in handle:
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError as exc:
+                where = f"line {line_no}, byte {offset + exc.start}"
+                break
+            offset += len(line)
+            line_no += 1
+        else:
+            where = "the end of the file"
+    return SourceError(str(path), f"not valid UTF-8 at {where}", hint="re-encode the file as UTF-8")
 
 
 def _read_parquet(path: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,151 @@
+import json
+
+from sqlalchemy import func, select
+
+from govflow.ledger.engine import Ledger
+from govflow.ledger.models import AuditEvent, DatasetVersion, DatasetVersionItem, Item
+
+
+def _write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+ROWS = [{"text": f"ticket {i}", "label": "bug" if i % 2 else "billing"} for i in range(40)]
+
+
+def _counts(url):
+    ledger = Ledger.open(url)
+    with ledger.reader() as session:
+        counts = tuple(
+            session.scalar(select(func.count()).select_from(m))
+            for m in (DatasetVersion, DatasetVersionItem, Item, AuditEvent)
+        )
+    ledger.dispose()
+    return counts
+
+
+def test_register_twice_prints_same_id_and_adds_no_rows(run_cli, tmp_path, govflow_env):
+    data = _write_jsonl(tmp_path / "tickets.jsonl", ROWS)
+
+    first = run_cli("datasets", "register", str(data), "--name", "tickets")
+    counts = _counts(govflow_env["GOVFLOW_DATABASE_URL"])
+    second = run_cli("datasets", "register", str(data), "--name", "tickets")
+
+    assert (first.code, second.code) == (0, 0)
+    assert first.out == second.out
+    assert first.out.startswith("dv-") and len(first.out.strip()) == 27
+    assert first.err == "registered tickets [raw]: 40 rows\n"
+    assert second.err == "already registered tickets [raw]: 40 rows\n"
+    assert counts == (1, 40, 40, 1)
+    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == counts
+
+
+def test_register_csv_and_parquet_with_same_rows_get_same_content(run_cli, tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": ["a", "b"], "label": ["x", "y"]})
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    frame.to_parquet(tmp_path / "d.parquet")
+
+    from_csv = run_cli("datasets", "register", str(tmp_path / "d.csv"), "--name", "d")
+    from_parquet = run_cli("datasets", "register", str(tmp_path / "d.parquet"), "--name", "d")
+
+    assert from_csv.code == from_parquet.code == 0
+    assert from_csv.out == from_parquet.out
+
+
+def test_register_missing_file_is_one_error_line(run_cli, tmp_path):
+    result = run_cli("datasets", "register", str(tmp_path / "nope.csv"), "--name", "x")
+
+    assert result.code == 2
+    assert result.err == f"Error: {tmp_path / 'nope.csv'}: file not found\n"
+    assert result.out == ""
+
+
+def test_register_broken_jsonl_names_the_line(run_cli, tmp_path):
+    data = tmp_path / "bad.jsonl"
+    data.write_text('{"text": "ok"}\n{"text": \n', encoding="utf-8")
+
+    result = run_cli("datasets", "register", str(data), "--name", "x")
+
+    assert result.code == 2
+    assert result.err == (
+        f"Error: {data}: line 2 is not valid JSON: Expecting value\n"
+    )
+
+
+def test_register_undecodable_csv_is_reported(run_cli, tmp_path):
+    data = tmp_path / "latin1.csv"
+    data.write_bytes("text\ncaf\xe9\n".encode("latin-1"))
+
+    result = run_cli("datasets", "register", str(data), "--name", "x")
+
+    assert result.code == 2
+    assert result.err == (
+        f"Error: {data}: not valid UTF-8 at line 2, byte 8 (re-encode the file as UTF-8)\n"
+    )
+
+
+def test_register_unsupported_and_empty_files_are_reported(run_cli, tmp_path):
+    (tmp_path / "d.xlsx").write_text("x")
+    (tmp_path / "e.csv").write_text("")
+
+    unsupported = run_cli("datasets", "register", str(tmp_path / "d.xlsx"), "--name", "x")
+    empty = run_cli("datasets", "register", str(tmp_path / "e.csv"), "--name", "x")
+
+    assert unsupported.code == empty.code == 2
+    assert unsupported.err == (
+        f"Error: {tmp_path / 'd.xlsx'}: unsupported file type '.xlsx' "
+        "(use .csv, .jsonl, .ndjson, .parquet)\n"
+    )
+    assert empty.err == f"Error: {tmp_path / 'e.csv'}: file is empty\n"
+
+
+def test_unreachable_database_masks_password(run_cli):
+    url = "postgresql+psycopg://govflow:s3cret@127.0.0.1:1/ledger"
+
+    result = run_cli("datasets", "list", env={"GOVFLOW_DATABASE_URL": url})
+
+    assert result.code == 3
+    assert "s3cret" not in result.err + result.out
+    assert result.err.startswith(
+        "Error: cannot reach the ledger at postgresql+psycopg://govflow:***@127.0.0.1:1/ledger: "
+    )
+    assert result.err.endswith(
+        "(check GOVFLOW_DATABASE_URL and that the database server is running)\n"
+    )
+    assert "Traceback" not in result.err
+
+
+def test_malformed_database_url_is_a_config_error(run_cli):
+    result = run_cli("datasets", "list", env={"GOVFLOW_DATABASE_URL": "not a url"})
+
+    assert result.code == 2
+    assert result.err.startswith("Error: GOVFLOW_DATABASE_URL is not a database URL: 'not a url'")
+
+
+def test_list_shows_versions_as_table_and_json(run_cli, tmp_path):
+    data = _write_jsonl(tmp_path / "t.jsonl", ROWS[:3])
+    version_id = run_cli("datasets", "register", str(data), "--name", "tickets").out.strip()
+
+    table = run_cli("datasets", "list")
+    as_json = run_cli("datasets", "list", "--json")
+
+    lines = table.out.splitlines()
+    assert lines[0].split() == ["ID", "NAME", "STAGE", "ROWS", "CREATED"]
+    assert lines[1].split()[:4] == [version_id, "tickets", "raw", "3"]
+    rows = json.loads(as_json.out)
+    assert [(r["id"], r["name"], r["stage"], r["rows"], r["created_by"]) for r in rows] == [
+        (version_id, "tickets", "raw", 3, "tester")
+    ]
+
+
+def test_fast_commands_import_neither_prefect_nor_great_expectations(run_cli, tmp_path):
+    data = _write_jsonl(tmp_path / "t.jsonl", ROWS[:3])
+    for args in (["--help"], ["datasets", "register", str(data), "--name", "t"], ["audit", "verify"]):
+        result = run_cli(*args, python_flags=("-X", "importtime"))
+        assert result.code == 0, result.err
+        imported = {line.split("|")[-1].strip().split(".")[0] for line in result.err.splitlines()}
+        assert "prefect" not in imported, args
+        assert "great_expectations" not in imported, args

@@ -1,0 +1,74 @@
+"""Shared fixtures: real ledgers on a SQLite file and, when configured, on Postgres.
+
+Set ``GOVFLOW_TEST_POSTGRES_URL`` (``.ci/run`` does when Postgres answers on 127.0.0.1:5432)
+to run every ``ledger_url`` test on Postgres too; each test gets a database of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from govflow.ledger.engine import Ledger
+
+POSTGRES_URL = os.environ.get("GOVFLOW_TEST_POSTGRES_URL")
+NO_POSTGRES = "GOVFLOW_TEST_POSTGRES_URL is not set: no Postgres to test against"
+
+
+def _admin_engine():  # type: ignore[no-untyped-def]
+    url = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
+    return create_engine(url, isolation_level="AUTOCOMMIT"), url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """Yield the URL of a new, empty Postgres database, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    admin, base = _admin_engine()
+    name = f"govflow_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def ledger_url(request: pytest.FixtureRequest) -> str:
+    """A fresh ledger database URL on each backend."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def ledger(ledger_url: str) -> Iterator[Ledger]:
+    """An opened, migrated ledger."""
+    opened = Ledger.open(ledger_url)
+    try:
+        yield opened
+    finally:
+        opened.dispose()
+
+
+@pytest.fixture
+def govflow_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> dict[str, str]:
+    """Point GOVFLOW_HOME and the ledger at the test's temporary folder."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("GOVFLOW_HOME", str(home))
+    monkeypatch.setenv("GOVFLOW_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("GOVFLOW_ACTOR", "tester")
+    return {"GOVFLOW_HOME": str(home), "GOVFLOW_DATABASE_URL": sqlite_url, "GOVFLOW_ACTOR": "tester"}

@@ -1,0 +1,96 @@
+import pytest
+from sqlalchemy import func, select
+
+from govflow.errors import NotFound
+from govflow.ledger.audit import count_events
+from govflow.ledger.datasets import (
+    SourceSpec,
+    count_items,
+    get_version,
+    prepare_items,
+    register_dataset_version,
+    version_id_for,
+)
+from govflow.ledger.models import DatasetVersion, DatasetVersionItem, Item, Source
+
+RECORDS = [
+    {"id": 1, "text": "refund please", "label": "billing"},
+    {"id": 2, "text": "app crashes", "label": "bug"},
+    {"id": 3, "text": "refund please", "label": "billing", "extra": None},
+]
+
+
+def _register(ledger, records=RECORDS, **kwargs):
+    options = {
+        "name": "tickets",
+        "stage": "raw",
+        "actor": "tester",
+        "source": SourceSpec(kind="file", uri="/data/tickets.jsonl", params={"format": "jsonl"}),
+    } | kwargs
+    with ledger.session() as session:
+        result = register_dataset_version(session=session, items=prepare_items(records), **options)
+        return result.version.id, result.is_new
+
+
+def _row_counts(ledger):
+    with ledger.reader() as session:
+        return {
+            model.__tablename__: session.scalar(select(func.count()).select_from(model))
+            for model in (DatasetVersion, DatasetVersionItem, Item, Source)
+        } | {"audit_events": count_events(session=session)}
+
+
+def test_register_stores_version_items_source_and_event(ledger):
+    version_id, is_new = _register(ledger)
+
+    assert is_new is True
+    assert _row_counts(ledger) == {
+        "dataset_versions": 1,
+        "dataset_version_items": 3,
+        "items": 3,
+        "sources": 1,
+        "audit_events": 1,
+    }
+    with ledger.reader() as session:
+        version = get_version(session=session, version_id=version_id)
+        assert (version.name, version.stage, version.row_count) == ("tickets", "raw", 3)
+        assert version.id == version_id_for(
+            name="tickets", stage="raw", content_hash=version.content_hash
+        )
+
+
+def test_register_same_content_twice_returns_same_id_and_no_new_rows(ledger):
+    first_id, _ = _register(ledger)
+    counts = _row_counts(ledger)
+
+    second_id, is_new = _register(ledger)
+
+    assert second_id == first_id
+    assert is_new is False
+    assert _row_counts(ledger) == counts
+
+
+def test_register_shared_items_are_stored_once(ledger):
+    _register(ledger)
+    child_id, is_new = _register(
+        ledger, records=RECORDS[:2], stage="preprocessed", source=None, parent_ids=[]
+    )
+
+    assert is_new is True
+    with ledger.reader() as session:
+        assert count_items(session=session) == 3
+        assert count_items(session=session, version_id=child_id) == 2
+
+
+def test_register_with_unknown_parent_is_rejected(ledger):
+    with pytest.raises(NotFound, match="dataset version 'dv-missing' not found"):
+        _register(ledger, parent_ids=["dv-missing"])
+    assert _row_counts(ledger)["dataset_versions"] == 0
+
+
+def test_get_version_accepts_a_unique_prefix(ledger):
+    version_id, _ = _register(ledger)
+    with ledger.reader() as session:
+        assert get_version(session=session, version_id=version_id[:10]).id == version_id
+        with pytest.raises(NotFound):
+            get_version(session=session, version_id="dv-00000000")
