@@ -145,7 +145,13 @@ def test_krippendorff_alpha_ignores_items_with_one_label() -> None:
 
 
 def test_krippendorff_alpha_is_nan_when_expected_disagreement_is_zero() -> None:
-    assert np.isnan(krippendorff_alpha(from_rows([[1, 1, 0], [1, 1, np.nan]])))
+    m = from_rows([[1, 1, 0], [1, 1, np.nan]])  # label 0 only on an unpairable item
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        reference = krippendorff.alpha(reliability_data(m), level_of_measurement="nominal")
+    assert np.isnan(reference)
+    assert np.isnan(krippendorff_alpha(m, "nominal"))
+    assert np.isnan(krippendorff_alpha(m, "ordinal"))
 
 
 def test_krippendorff_alpha_rejects_data_without_pairable_items() -> None:
@@ -398,6 +404,16 @@ def test_from_records_rejects_unequal_lengths() -> None:
         LabelMatrix.from_records(["a", "b"], ["x"], ["pos", "neg"])
     assert str(excinfo.value) == (
         "items, annotators and labels must have the same length, got 2, 1 and 2"
+    )
+
+
+@pytest.mark.parametrize("n_annotators", [3, 5000])  # dense tally and sorted keys
+def test_label_matrix_rejects_duplicate_pair_given_as_indices(n_annotators: int) -> None:
+    with pytest.raises(ValueError) as excinfo:
+        LabelMatrix([4, 1, 4, 1, 4], [2, 0, 2, 1, 2], [0, 0, 1, 1, 1], 5, n_annotators, 2)
+    assert str(excinfo.value) == (
+        "duplicate (item, annotator) pair: item 4 is labelled more than once by annotator 2 "
+        "(1 duplicated pair(s) in total)"
     )
 
 
