@@ -77,7 +77,11 @@ def prepare_schema(url: str) -> None:
     with ledger.session() as session:
         session.add(
             DatasetVersion(
-                id="dv-bench", name="bench", stage="raw", content_hash="0" * 64, row_count=0,
+                id="dv-bench",
+                name="bench",
+                stage="raw",
+                content_hash="0" * 64,
+                row_count=0,
                 created_by="bench",
             )
         )
@@ -109,7 +113,8 @@ def time_register(url: str, records: list[dict]) -> float:
 
 def time_executemany(url: str, items: PreparedItems) -> float:
     prepare_schema(url)  # the same migrated schema and version row as govflow's side
-    item_rows = [(h, p, "organic", "dv-bench") for h, p in zip(items.hashes, items.payloads)]
+    pairs = zip(items.hashes, items.payloads, strict=True)
+    item_rows = [(h, p, "organic", "dv-bench") for h, p in pairs]
     member_rows = [("dv-bench", pos, h) for pos, h in enumerate(items.hashes)]
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -124,8 +129,11 @@ def time_executemany(url: str, items: PreparedItems) -> float:
         import psycopg
 
         conn = psycopg.connect(
-            host=parsed.host, port=parsed.port, user=parsed.username,
-            password=parsed.password, dbname=parsed.database,
+            host=parsed.host,
+            port=parsed.port,
+            user=parsed.username,
+            password=parsed.password,
+            dbname=parsed.database,
         )
         marks = "%s"
     start = time.perf_counter()

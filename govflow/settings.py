@@ -25,7 +25,14 @@ class Settings(BaseSettings):
         default=30_000, ge=0, description="How long a SQLite writer waits for the lock."
     )
 
-    @field_validator("database_url")
+    review_poll_interval: int = Field(
+        default=2, ge=1, description="Seconds between a paused gate's checks for an answer."
+    )
+    review_webhook_url: str | None = Field(
+        default=None, description="If set, each new review gate is POSTed here as JSON."
+    )
+
+    @field_validator("database_url", "review_webhook_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():

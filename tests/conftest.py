@@ -7,8 +7,11 @@ to run every ``ledger_url`` test on Postgres too; each test gets a database of i
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,8 +19,34 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from govflow.ledger.engine import Ledger
+from tests.support.prefect_server import PrefectServer, free_port, remove, temp_home
 
 POSTGRES_URL = os.environ.get("GOVFLOW_TEST_POSTGRES_URL")
+_PREFECT_HOME = temp_home("govflow-prefect-")
+_PREFECT_PORT = free_port()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point Prefect at the session's own server before anything imports Prefect."""
+    os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
+    os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{_PREFECT_PORT}/api"
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ.pop("PREFECT_API_AUTH_STRING", None)
+    os.environ.pop("PREFECT_UI_URL", None)
+    os.environ.pop("GOVFLOW_REVIEW_WEBHOOK_URL", None)
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[PrefectServer]:
+    """A real Prefect server (SQLite) for the whole session, at PREFECT_API_URL."""
+    server = PrefectServer(_PREFECT_PORT, _PREFECT_HOME / "server").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        remove(_PREFECT_HOME)
+
+
 NO_POSTGRES = "GOVFLOW_TEST_POSTGRES_URL is not set: no Postgres to test against"
 
 
@@ -71,4 +100,33 @@ def govflow_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
     monkeypatch.setenv("GOVFLOW_HOME", str(home))
     monkeypatch.setenv("GOVFLOW_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("GOVFLOW_ACTOR", "tester")
-    return {"GOVFLOW_HOME": str(home), "GOVFLOW_DATABASE_URL": sqlite_url, "GOVFLOW_ACTOR": "tester"}
+    return {
+        "GOVFLOW_HOME": str(home),
+        "GOVFLOW_DATABASE_URL": sqlite_url,
+        "GOVFLOW_ACTOR": "tester",
+    }
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(govflow_env):
+    """Run the real ``govflow`` entry point in a subprocess with the test's settings."""
+
+    def run(*args: str, env: dict[str, str] | None = None, python_flags=()) -> Result:
+        full_env = os.environ | govflow_env | (env or {})
+        proc = subprocess.run(
+            [sys.executable, *python_flags, "-m", "govflow.cli.main", *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=120,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from govflow.cli import audit, datasets, db
+from govflow.cli import audit, datasets, db, review, reviewers
 from govflow.cli.lineage import lineage
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(audit.app, name="audit")
+app.add_typer(review.app, name="review")
+app.add_typer(reviewers.app, name="reviewers")
 app.command("lineage")(lineage)
 
 

@@ -70,9 +70,7 @@ def test_register_broken_jsonl_names_the_line(run_cli, tmp_path):
     result = run_cli("datasets", "register", str(data), "--name", "x")
 
     assert result.code == 2
-    assert result.err == (
-        f"Error: {data}: line 2 is not valid JSON: Expecting value\n"
-    )
+    assert result.err == (f"Error: {data}: line 2 is not valid JSON: Expecting value\n")
 
 
 def test_register_undecodable_csv_is_reported(run_cli, tmp_path):
@@ -143,7 +141,11 @@ def test_list_shows_versions_as_table_and_json(run_cli, tmp_path):
 
 def test_fast_commands_import_neither_prefect_nor_great_expectations(run_cli, tmp_path):
     data = _write_jsonl(tmp_path / "t.jsonl", ROWS[:3])
-    for args in (["--help"], ["datasets", "register", str(data), "--name", "t"], ["audit", "verify"]):
+    for args in (
+        ["--help"],
+        ["datasets", "register", str(data), "--name", "t"],
+        ["audit", "verify"],
+    ):
         result = run_cli(*args, python_flags=("-X", "importtime"))
         assert result.code == 0, result.err
         imported = {line.split("|")[-1].strip().split(".")[0] for line in result.err.splitlines()}

@@ -1,0 +1,168 @@
+"""A small httpx client for the Prefect REST API (for the CLI; no Prefect import).
+
+Respects ``PREFECT_API_URL`` and ``PREFECT_API_AUTH_STRING`` as Prefect defines them (the
+environment first, then the active Prefect profile file), and translates transport failures
+into ``PrefectUnavailable`` with the URL and the fix.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from govflow.errors import GovflowError
+
+DEFAULT_TIMEOUT_S = 15.0
+PAGE = 200  # the server's maximum page size
+
+
+class PrefectUnavailable(GovflowError):
+    """The Prefect API cannot be reached or refused the request."""
+
+    exit_code = 3
+
+
+def _profile_setting(name: str) -> str | None:
+    """Read a setting from the active Prefect profile (``~/.prefect/profiles.toml``)."""
+    home = Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect")).expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH", home / "profiles.toml")).expanduser()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or data.get("active", "local")
+    value = data.get("profiles", {}).get(active, {}).get(name)
+    return str(value) if value else None
+
+
+def api_url() -> str:
+    """Return the Prefect API URL, or fail with how to set it."""
+    url = os.environ.get("PREFECT_API_URL") or _profile_setting("PREFECT_API_URL")
+    if not url:
+        raise PrefectUnavailable(
+            "PREFECT_API_URL is not set",
+            hint="export PREFECT_API_URL=http://127.0.0.1:4200/api (or start `make demo`)",
+        )
+    return url.rstrip("/")
+
+
+def ui_base_url() -> str | None:
+    """Return the Prefect UI's base URL: PREFECT_UI_URL, else the API URL without /api."""
+    explicit = os.environ.get("PREFECT_UI_URL") or _profile_setting("PREFECT_UI_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    try:
+        url = api_url()
+    except PrefectUnavailable:
+        return None
+    return url[: -len("/api")] if url.endswith("/api") else url
+
+
+def auth_headers() -> dict[str, str]:
+    auth = os.environ.get("PREFECT_API_AUTH_STRING") or _profile_setting("PREFECT_API_AUTH_STRING")
+    if not auth:
+        return {}
+    return {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()}
+
+
+class PrefectAPI:
+    """Thin synchronous access to the endpoints govflow needs."""
+
+    def __init__(self, url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.url = (url or api_url()).rstrip("/")
+        self._client = httpx.Client(base_url=self.url, headers=auth_headers(), timeout=timeout)
+
+    def __enter__(self) -> PrefectAPI:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise PrefectUnavailable(
+                f"cannot reach the Prefect API at {self.url}: {exc}",
+                hint="check PREFECT_API_URL and that the Prefect server is running",
+            ) from exc
+        if response.status_code in (401, 403):
+            raise PrefectUnavailable(
+                f"the Prefect API at {self.url} refused the credentials",
+                hint="set PREFECT_API_AUTH_STRING to the server's user:password",
+            )
+        return response
+
+    def get_json(self, path: str) -> Any:
+        response = self.request("GET", path)
+        self._raise_for_status(response, path)
+        return response.json()
+
+    def post_json(self, path: str, body: dict[str, Any]) -> Any:
+        response = self.request("POST", path, json=body)
+        self._raise_for_status(response, path)
+        return response.json() if response.content else None
+
+    def _raise_for_status(self, response: httpx.Response, path: str) -> None:
+        if response.is_error:
+            raise PrefectUnavailable(
+                f"Prefect API {path} answered {response.status_code}: {response.text[:200]}"
+            )
+
+    # Flow runs -----------------------------------------------------------------------
+    def flow_run(self, flow_run_id: str) -> dict[str, Any]:
+        response = self.request("GET", f"/flow_runs/{flow_run_id}")
+        if response.status_code == 404:
+            raise GovflowError(f"flow run {flow_run_id} not found on {self.url}")
+        self._raise_for_status(response, f"/flow_runs/{flow_run_id}")
+        return response.json()
+
+    def paused_runs(self, limit: int = 2000) -> list[dict[str, Any]]:
+        """Return paused and suspended runs, oldest first (pages of the server's maximum)."""
+        runs: list[dict[str, Any]] = []
+        while len(runs) < limit:
+            page = self.post_json(
+                "/flow_runs/filter",
+                {
+                    "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}},
+                    "sort": "START_TIME_ASC",
+                    "limit": min(PAGE, limit - len(runs)),
+                    "offset": len(runs),
+                },
+            )
+            runs.extend(page)
+            if len(page) < PAGE:
+                break
+        return runs
+
+    def read_input(self, flow_run_id: str, key: str) -> str | None:
+        response = self.request("GET", f"/flow_runs/{flow_run_id}/input/{key}")
+        if response.status_code == 404:
+            return None
+        self._raise_for_status(response, f"/flow_runs/{flow_run_id}/input/{key}")
+        return response.text
+
+    def wait_for_input(self, flow_run_id: str, key: str, *, timeout: float) -> str | None:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.read_input(flow_run_id, key)
+            if value is not None or time.monotonic() >= deadline:
+                return value
+            time.sleep(0.1)
+
+    def resume(self, flow_run_id: str, run_input: dict[str, Any]) -> dict[str, Any]:
+        return self.post_json(f"/flow_runs/{flow_run_id}/resume", {"run_input": run_input})
+
+    def set_state(self, flow_run_id: str, state: dict[str, Any], *, force: bool) -> dict[str, Any]:
+        return self.post_json(
+            f"/flow_runs/{flow_run_id}/set_state", {"state": state, "force": force}
+        )
