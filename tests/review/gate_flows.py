@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow
+from prefect import flow, task
+from prefect.cache_policies import INPUTS
 
+from govflow.ledger.datasets import prepare_items, register_dataset_version
 from govflow.ledger.engine import Ledger
 from govflow.review.gate import request_review
 from govflow.review.models import ReviewRequest
@@ -23,3 +25,32 @@ def review_gate_flow(
         mode=mode,  # type: ignore[arg-type]
     )
     return result.model_dump(mode="json")
+
+
+@task(persist_result=True, cache_policy=INPUTS)
+def prepare_batch(marker_path: str, keys: list[str]) -> list[str]:
+    """Stand-in for expensive work before a gate: it must not run again after a suspend."""
+    with open(marker_path, "a", encoding="utf-8") as marker:
+        marker.write("prepared\n")
+    return keys
+
+
+@flow(name="served-review-gate-test", persist_result=True)
+def served_gate_flow(request: dict[str, Any], ledger_url: str, marker_path: str) -> dict[str, Any]:
+    """A deployed flow: cached work, an idempotent ledger write, then a (suspending) gate."""
+    ledger = Ledger.open(ledger_url)
+    keys = prepare_batch(marker_path, [item["key"] for item in request["items"]])
+    with ledger.session() as session:
+        register_dataset_version(
+            session=session,
+            name="gate-test",
+            stage="raw",
+            items=prepare_items([{"key": key} for key in keys]),
+            actor="flow",
+        )
+    result = request_review(ReviewRequest.model_validate(request), ledger=ledger)
+    return result.model_dump(mode="json")
+
+
+if __name__ == "__main__":
+    served_gate_flow.serve(name="served-review-gate-test")
