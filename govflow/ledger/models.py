@@ -277,6 +277,22 @@ class QuarantinedRow(Base):
     reasons: Mapped[list[Any]] = mapped_column()
 
 
+class Waiver(Base):
+    """A person's decision to ignore one failed expectation for one validated batch."""
+
+    __tablename__ = "waivers"
+    __table_args__ = (UniqueConstraint("validation_run_id", "expectation"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    validation_run_id: Mapped[str] = mapped_column(ForeignKey("validation_runs.id"), index=True)
+    expectation: Mapped[str] = mapped_column(String(300))
+    reviewer_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    review_task_id: Mapped[str | None] = mapped_column(ForeignKey("review_tasks.id"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AuditEvent(Base):
     """An append-only, hash-chained record of a governance write."""
 

@@ -19,6 +19,7 @@ EXPECTED_TABLES = {
     "review_tasks",
     "sources",
     "validation_runs",
+    "waivers",
 }
 
 
@@ -59,3 +60,16 @@ def test_sqlite_ledger_uses_wal_and_busy_timeout(sqlite_url):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 30000
     ledger.dispose()
+
+
+def test_migrations_match_the_models(ledger_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from govflow.ledger.models import Base
+
+    ledger = Ledger.open(ledger_url)
+    with ledger.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    ledger.dispose()
+    assert differences == []

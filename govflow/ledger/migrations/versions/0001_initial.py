@@ -320,6 +320,39 @@ def upgrade() -> None:
             batch_op.f("ix_review_decisions_review_task_id"), ["review_task_id"], unique=False
         )
 
+    op.create_table(
+        "waivers",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("validation_run_id", sa.String(length=64), nullable=False),
+        sa.Column("expectation", sa.String(length=300), nullable=False),
+        sa.Column("reviewer_id", sa.String(length=100), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("review_task_id", sa.String(length=64), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["validation_run_id"],
+            ["validation_runs.id"],
+            name=op.f("fk_waivers_validation_run_id_validation_runs"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["reviewer_id"], ["people.id"], name=op.f("fk_waivers_reviewer_id_people")
+        ),
+        sa.ForeignKeyConstraint(
+            ["review_task_id"],
+            ["review_tasks.id"],
+            name=op.f("fk_waivers_review_task_id_review_tasks"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_waivers")),
+        sa.UniqueConstraint(
+            "validation_run_id", "expectation", name=op.f("uq_waivers_validation_run_id_expectation")
+        ),
+    )
+    with op.batch_alter_table("waivers", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_waivers_validation_run_id"), ["validation_run_id"], unique=False
+        )
+
     # The chain starts at a genesis hash; every append locks and advances this one row.
     op.bulk_insert(
         sa.table("audit_head", sa.column("id"), sa.column("seq"), sa.column("hash")),
@@ -328,6 +361,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("waivers")
     with op.batch_alter_table("review_decisions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_review_decisions_review_task_id"))
 
