@@ -205,3 +205,27 @@ def count_items(*, session: Session, version_id: str | None = None) -> int:
         )
         or 0
     )
+
+
+def read_version_records(*, session: Session, version_id: str) -> list[dict[str, Any]]:
+    """Return a version's records in row order (decoded payloads)."""
+    import json
+
+    rows = session.execute(
+        select(Item.payload)
+        .join(DatasetVersionItem, DatasetVersionItem.item_hash == Item.content_hash)
+        .where(DatasetVersionItem.version_id == version_id)
+        .order_by(DatasetVersionItem.position)
+    ).scalars()
+    return [json.loads(payload) for payload in rows]
+
+
+def read_version_hashes(*, session: Session, version_id: str) -> list[str]:
+    """Return a version's item hashes in row order."""
+    return list(
+        session.scalars(
+            select(DatasetVersionItem.item_hash)
+            .where(DatasetVersionItem.version_id == version_id)
+            .order_by(DatasetVersionItem.position)
+        )
+    )

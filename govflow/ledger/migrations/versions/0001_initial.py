@@ -345,7 +345,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_waivers")),
         sa.UniqueConstraint(
-            "validation_run_id", "expectation", name=op.f("uq_waivers_validation_run_id_expectation")
+            "validation_run_id",
+            "expectation",
+            name=op.f("uq_waivers_validation_run_id_expectation"),
         ),
     )
     with op.batch_alter_table("waivers", schema=None) as batch_op:
