@@ -12,6 +12,7 @@ import typer
 
 from govflow.cli import audit, datasets, db, review, reviewers
 from govflow.cli.lineage import lineage
+from govflow.cli.run import run
 
 app = typer.Typer(
     name="govflow",
@@ -27,6 +28,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(review.app, name="review")
 app.add_typer(reviewers.app, name="reviewers")
 app.command("lineage")(lineage)
+app.command("run")(run)
 
 
 def main() -> None:

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -130,3 +134,47 @@ def contested_request(keys=("T1", "T2", "T3"), **overrides: Any) -> dict[str, An
         "items": items,
         "guideline_version_id": None,
     } | overrides
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def served(prefect_server, govflow_env, tmp_path):
+    """Serve the test deployment in a subprocess, as `govflow serve` would."""
+    env = os.environ | govflow_env | {"PREFECT_RUNNER_POLL_FREQUENCY": "1"}
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.review.gate_flows"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    with PrefectAPI() as api:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            response = api.request(
+                "GET", "/deployments/name/served-review-gate-test/served-review-gate-test"
+            )
+            if response.status_code == 200:
+                break
+            time.sleep(0.3)
+        else:
+            raise TimeoutError((tmp_path / "serve.log").read_text())
+        deployment_id = response.json()["id"]
+    yield deployment_id
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def wait_state(run_id, *, name, timeout=90):
+    deadline = time.monotonic() + timeout
+    with PrefectAPI() as api:
+        while time.monotonic() < deadline:
+            state = api.flow_run(run_id).get("state") or {}
+            if state.get("name") == name:
+                return state
+            time.sleep(0.3)
+    raise TimeoutError(f"run {run_id} never reached {name}: last {state}")

@@ -2,52 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import AuditEvent, DatasetVersion, ReviewDecision, ReviewTask
 from govflow.prefect_api import PrefectAPI
 from govflow.review.models import ReviewRequest
-from tests.review.conftest import contested_request
+from tests.review.conftest import contested_request, wait_state
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def served(prefect_server, govflow_env, tmp_path):
-    """Serve the test deployment in a subprocess, as `govflow serve` would."""
-    env = os.environ | govflow_env | {"PREFECT_RUNNER_POLL_FREQUENCY": "1"}
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.review.gate_flows"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    with PrefectAPI() as api:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            response = api.request(
-                "GET", "/deployments/name/served-review-gate-test/served-review-gate-test"
-            )
-            if response.status_code == 200:
-                break
-            time.sleep(0.3)
-        else:
-            raise TimeoutError((tmp_path / "serve.log").read_text())
-        deployment_id = response.json()["id"]
-    yield deployment_id
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 def _trigger(deployment_id, parameters):
@@ -56,17 +22,6 @@ def _trigger(deployment_id, parameters):
             f"/deployments/{deployment_id}/create_flow_run", {"parameters": parameters}
         )
     return run["id"]
-
-
-def _wait_state(run_id, *, name, timeout=90):
-    deadline = time.monotonic() + timeout
-    with PrefectAPI() as api:
-        while time.monotonic() < deadline:
-            state = api.flow_run(run_id).get("state") or {}
-            if state.get("name") == name:
-                return state
-            time.sleep(0.3)
-    raise TimeoutError(f"run {run_id} never reached {name}: last {state}")
 
 
 def _counts(url):
@@ -92,7 +47,7 @@ def test_deployed_run_suspends_and_resumes_without_repeating_work(
             "marker_path": str(marker),
         },
     )
-    state = _wait_state(run_id, name="Suspended")
+    state = wait_state(run_id, name="Suspended")
     before = _counts(govflow_env["GOVFLOW_DATABASE_URL"])
 
     result = run_cli(
@@ -112,7 +67,7 @@ def test_deployed_run_suspends_and_resumes_without_repeating_work(
     assert state["type"] == "PAUSED"
     assert result.code == 0, result.err
     assert result.out == "accepted: 2 decision(s) by bob: T1=bug, T2=billing\n"
-    _wait_state(run_id, name="Completed")
+    wait_state(run_id, name="Completed")
     assert marker.read_text() == "prepared\n"  # the cached task did not run again
     after = _counts(govflow_env["GOVFLOW_DATABASE_URL"])
     assert after == before | {"review_decisions": 2, "audit_events": before["audit_events"] + 1}
@@ -132,15 +87,15 @@ def test_sweep_applies_deadline_to_suspended_gate(served, roster, run_cli, govfl
             "marker_path": str(tmp_path / "marker.txt"),
         },
     )
-    _wait_state(run_id, name="Suspended")
+    wait_state(run_id, name="Suspended")
     time.sleep(2.5)
 
     first = run_cli("review", "sweep")
-    _wait_state(run_id, name="Running", timeout=60)
-    _wait_state(run_id, name="Suspended")
+    wait_state(run_id, name="Running", timeout=60)
+    wait_state(run_id, name="Suspended")
     time.sleep(2.5)
     second = run_cli("review", "sweep")
-    _wait_state(run_id, name="Completed")
+    wait_state(run_id, name="Completed")
 
     assert first.code == 0 and first.out.startswith("timed out rt-")
     assert first.out.endswith(f"(flow run {run_id}); run rescheduled\n")
