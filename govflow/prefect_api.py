@@ -20,6 +20,9 @@ from govflow.errors import GovflowError
 
 DEFAULT_TIMEOUT_S = 15.0
 PAGE = 200  # the server's maximum page size
+RETRIES = 5
+BACKOFF_S = 0.2
+RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 class PrefectUnavailable(GovflowError):
@@ -88,13 +91,26 @@ class PrefectAPI:
         self._client.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self._client.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise PrefectUnavailable(
-                f"cannot reach the Prefect API at {self.url}: {exc}",
-                hint="check PREFECT_API_URL and that the Prefect server is running",
-            ) from exc
+        """Send a request, retrying what Prefect itself retries: 502/503/504 and lost connections.
+
+        A Prefect server on SQLite answers 503 when its database is briefly locked; the
+        request was rolled back, so sending it again is safe.
+        """
+        for attempt in range(RETRIES + 1):
+            try:
+                response = self._client.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                if attempt < RETRIES and not isinstance(exc, httpx.TimeoutException):
+                    time.sleep(BACKOFF_S * 2**attempt)
+                    continue
+                raise PrefectUnavailable(
+                    f"cannot reach the Prefect API at {self.url}: {exc}",
+                    hint="check PREFECT_API_URL and that the Prefect server is running",
+                ) from exc
+            if response.status_code in RETRY_STATUSES and attempt < RETRIES:
+                time.sleep(BACKOFF_S * 2**attempt)
+                continue
+            break
         if response.status_code in (401, 403):
             raise PrefectUnavailable(
                 f"the Prefect API at {self.url} refused the credentials",
