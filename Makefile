@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.govflow-installed
 
-.PHONY: help setup lint format test test-fast demo bench clean
+.PHONY: help setup browser lint format test test-fast demo bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,15 @@ $(STAMP): pyproject.toml
 		| { grep -v "is ignored: it is neither a file nor a directory" || true; }
 	@touch $(STAMP)
 
+browser: ## Install Debian's Chromium for the browser tests (needs root and apt)
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		echo "the browser tests need /usr/bin/chromium: install Debian's chromium package (as root: apt-get install chromium), or run 'make browser' as root" >&2; \
+		exit 1; \
+	fi; \
+	echo "installing Debian's chromium (for the browser tests) ..."; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 lint: setup ## Run ruff (lint and format check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -32,7 +41,7 @@ format: setup ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: setup lint ## Lint, then run the whole test suite
+test: setup browser lint ## Lint, then run the whole test suite
 	$(BIN)/pytest
 
 test-fast: setup ## Run the tests without the slow end-to-end ones

@@ -21,6 +21,7 @@ from govflow.errors import GovflowError
 DEFAULT_TIMEOUT_S = 15.0
 PAGE = 200  # the server's maximum page size
 RETRIES = 5
+CONNECT_RETRIES = 2
 BACKOFF_S = 0.2
 RETRY_STATUSES = frozenset({502, 503, 504})
 
@@ -100,7 +101,7 @@ class PrefectAPI:
             try:
                 response = self._client.request(method, path, **kwargs)
             except httpx.TransportError as exc:
-                if attempt < RETRIES and not isinstance(exc, httpx.TimeoutException):
+                if attempt < CONNECT_RETRIES and not isinstance(exc, httpx.TimeoutException):
                     time.sleep(BACKOFF_S * 2**attempt)
                     continue
                 raise PrefectUnavailable(
