@@ -1,0 +1,149 @@
+"""Between-stage checkpoints: turn a failed batch into a review question and apply the answer."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from govflow.review.kinds import ReviewKind
+from govflow.review.models import GateResult, ReviewItem, ReviewRequest
+from govflow.validation.checkpoint import ValidationOutcome
+
+THRESHOLD_ITEM = "quarantine_rate"
+
+
+class BatchAction(enum.StrEnum):
+    CONTINUE = "continue"  # clean rows go on (nothing failed, or a person said so)
+    ABORT = "abort"
+
+
+@dataclass(frozen=True)
+class BatchDecision:
+    """What happens to a validated batch, and which rows go on to the next stage."""
+
+    action: BatchAction
+    passed_mask: np.ndarray
+    waived: list[str] = field(default_factory=list)
+    decided_by: list[str] = field(default_factory=list)
+    note: str | None = None
+    gate_id: str | None = None
+
+    @property
+    def rows_passed(self) -> int:
+        return int(self.passed_mask.sum())
+
+
+def failing_checks(outcome: ValidationOutcome) -> list[tuple[str, str]]:
+    """Return (item key, description) for every reason the batch stopped."""
+    checks: list[tuple[str, str]] = []
+    for result in outcome.results:
+        if result.severity.value == "critical" and (not result.success or result.error):
+            detail = (
+                f"{result.unexpected_count} rows"
+                if result.unexpected_count is not None
+                else f"observed {result.observed}"
+            )
+            checks.append((result.label, f"{result.label} failed ({detail})"))
+    if outcome.quarantine_rate > outcome.quarantine_threshold:
+        checks.append(
+            (
+                THRESHOLD_ITEM,
+                f"quarantine rate {outcome.quarantine_rate:.1%} above "
+                f"{outcome.quarantine_threshold:.1%}",
+            )
+        )
+    return checks
+
+
+def validation_failure_request(
+    outcome: ValidationOutcome,
+    *,
+    dataset_version_id: str,
+    stage: str,
+    submitted_by: list[str] | None = None,
+    deadline_hours: float = 48,
+) -> ReviewRequest:
+    """Build the gate that asks a person what to do with a failed batch (one item per check)."""
+    from datetime import timedelta
+
+    items = [
+        ReviewItem(
+            key=key,
+            payload={
+                "text": description,
+                "dataset_version_id": dataset_version_id,
+                "suite": outcome.suite_name,
+                "rows_in": outcome.rows_in,
+                "rows_quarantined": outcome.rows_quarantined,
+            },
+            reasons=["failed_expectation" if key != THRESHOLD_ITEM else "quarantine_rate"],
+            failing_checks=[description],
+        )
+        for key, description in failing_checks(outcome)
+    ]
+    return ReviewRequest(
+        name=f"validation-{stage}-{outcome.suite_name}",
+        kind=ReviewKind.VALIDATION_FAILURE,
+        items=items,
+        tier=1,
+        deadline=timedelta(hours=deadline_hours),
+        submitted_by=submitted_by or [],
+        dataset_version_id=dataset_version_id,
+    )
+
+
+def decide_batch(outcome: ValidationOutcome, gate: GateResult | None = None) -> BatchDecision:
+    """Apply a gate's answer: abort wins; waived checks stop counting; clean rows continue."""
+    mask = outcome.passed_mask()
+    if gate is None:
+        if outcome.batch_failed:
+            raise ValueError("a failed batch needs a person's decision")
+        return BatchDecision(action=BatchAction.CONTINUE, passed_mask=mask)
+    choices = {d.item_key: d.choice for d in gate.decisions}
+    reviewers = sorted({d.reviewer_id for d in gate.decisions if d.reviewer_id})
+    notes = "; ".join(sorted({d.note for d in gate.decisions if d.note}))
+    if any(choice == "abort" for choice in choices.values()):
+        return BatchDecision(
+            action=BatchAction.ABORT,
+            passed_mask=np.zeros(outcome.rows_in, dtype=bool),
+            decided_by=reviewers,
+            note=notes or None,
+            gate_id=gate.gate_id,
+        )
+    waived = sorted(key for key, choice in choices.items() if choice == "waive")
+    waived_expectations = set(waived) - {THRESHOLD_ITEM}
+    if waived_expectations:
+        # Rows that failed only waived expectations are no longer quarantined.
+        for entry in outcome.quarantined:
+            labels = {_label(r["expectation"], r["column"]) for r in entry["reasons"]}
+            if labels <= waived_expectations:
+                mask[entry["position"]] = True
+    return BatchDecision(
+        action=BatchAction.CONTINUE,
+        passed_mask=mask,
+        waived=waived,
+        decided_by=reviewers,
+        note=notes or None,
+        gate_id=gate.gate_id,
+    )
+
+
+def _label(expectation: str, column: str | None) -> str:
+    return f"{expectation}({column})" if column else expectation
+
+
+def suite_for(config, stage: str):  # type: ignore[no-untyped-def]
+    """Load the suite a dataset config declares for ``stage`` (``<dataset>.<stage>``)."""
+    from govflow.errors import InputError
+    from govflow.validation.suites import load_suite
+
+    name = config.suites.get(stage)
+    if not name:
+        raise InputError(
+            f"dataset {config.name!r} declares no suite for stage {stage!r}",
+            hint=f"add suites: {{{stage}: <dataset>.{stage}}} to its config",
+        )
+    dataset, _, suite_stage = name.rpartition(".")
+    return load_suite(dataset, suite_stage)

@@ -1,0 +1,1 @@
+"""Thin Prefect tasks over govflow library functions: names, retries, cache keys, results."""
