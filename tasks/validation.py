@@ -12,7 +12,6 @@ from govflow.validation.checkpoint import ValidationOutcome, validate_frame
 from govflow.validation.chunked import merge_outcomes, split_suite
 from govflow.validation.suites import SuiteSpec
 
-
 # Bump when ValidationOutcome's shape changes, so stale persisted results are not reused.
 OUTCOME_VERSION = 2
 
