@@ -55,6 +55,7 @@ def record_source_quarantine(
     )
     session.add(run)
     session.flush()
+    several_files = len({row.get("source_file") for row in quarantined}) > 1
     insert_ignoring_conflicts(
         session=session,
         table=QuarantinedRow.__tablename__,
@@ -62,7 +63,7 @@ def record_source_quarantine(
         rows=[
             (
                 run_id,
-                _position(row),
+                _position(row, several_files=several_files),
                 None,
                 _json(_reasons_with_context(row)),
             )
@@ -96,10 +97,10 @@ def _reasons_with_context(row: dict[str, Any]) -> list[dict[str, Any]]:
     return reasons
 
 
-def _position(row: dict[str, Any]) -> int:
+def _position(row: dict[str, Any], *, several_files: bool) -> int:
     # Rows of a glob of files share row numbers; keep positions unique per run.
     file_part = row.get("source_file")
-    if not file_part:
+    if not file_part or not several_files:
         return int(row["source_row"])
     return int(content_hash(file_part)[:6], 16) * 10_000_000 + int(row["source_row"])
 

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.review.conftest import PEOPLE, GateRunner, roster  # noqa: F401
+
+TICKET = {
+    "ticket_id": "T00001",
+    "text": "hello",
+    "channel": "email",
+    "created_at": "2026-10-01T10:00:00Z",
+}
+
+
+def ticket(number: int, **overrides) -> dict:
+    return (
+        TICKET
+        | {
+            "ticket_id": f"T{number:05d}",
+            "text": f"ticket number {number} about an invoice for order {number * 7}",
+        }
+        | overrides
+    )
+
+
+def write_dataset(folder: Path, lines: list[str], *, name: str = "tickets") -> Path:
+    data = folder / "tickets.jsonl"
+    data.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    config = folder / "tickets.source.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "name": name,
+                "source": {"kind": "file", "path": "tickets.jsonl"},
+                "columns": [
+                    {"name": "ticket_id", "type": "string"},
+                    {"name": "text", "type": "string", "max_length": 2000},
+                    {"name": "channel", "type": "string"},
+                    {"name": "created_at", "type": "datetime"},
+                ],
+                "key": "ticket_id",
+                "suites": {
+                    "raw": "support_tickets.raw",
+                    "preprocessed": "support_tickets.preprocessed",
+                },
+                "chunk_size": 1000,
+            }
+        )
+    )
+    return config
+
+
+def jsonl(records: list[dict]) -> list[str]:
+    return [json.dumps(record) for record in records]
+
+
+class FlowRunner(GateRunner):
+    """Run any flow in a thread and find its run by name."""
+
+    def start_flow(self, flow_fn, **kwargs):
+        import uuid
+
+        name = f"flow-test-{uuid.uuid4().hex[:10]}"
+        future = self.pool.submit(flow_fn.with_options(flow_run_name=name), **kwargs)
+        return future, self.run_id(name, future)
+
+
+@pytest.fixture
+def flows(prefect_server, govflow_env):
+    runner = FlowRunner(govflow_env["GOVFLOW_DATABASE_URL"])
+    yield runner
+    runner.pool.shutdown(wait=False, cancel_futures=True)
