@@ -43,6 +43,13 @@ def prefect_server() -> Iterator[PrefectServer]:
     try:
         yield server
     finally:
+        # Let in-process log and event senders finish before their server goes away; else
+        # the interpreter waits a minute at exit retrying them.
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=10)
+        EventsWorker.drain_all(timeout=10)
         server.stop()
         remove(_PREFECT_HOME)
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from govflow.ledger.engine import Ledger
+if TYPE_CHECKING:
+    from govflow.ledger.engine import Ledger
 
 
 def open_ledger() -> Ledger:
     """Open the configured ledger, upgrading its schema if it is behind."""
+    # Imported here: commands that never touch the ledger should not pay for SQLAlchemy.
+    from govflow.ledger.engine import Ledger
+
     return Ledger.open()
 
 

@@ -51,12 +51,74 @@ def _gate_of(api: Any, run: dict[str, Any]) -> dict[str, Any] | None:
     return gate
 
 
-def list_open_gates(api: Any, *, limit: int = 500) -> list[dict[str, Any]]:
-    """Return the govflow gates waiting in paused or suspended runs, oldest first."""
+def list_open_gates(api: Any, *, limit: int = 2000) -> list[dict[str, Any]]:
+    """Return the govflow gates waiting in paused or suspended runs, oldest first.
+
+    One query lists the paused runs; the gates' details come from the ledger when this
+    machine can reach it (one more query), else from each run's stored gate summary (one
+    request per run: Prefect has no bulk read of run inputs).
+    """
     runs = api.paused_runs(limit=limit)
+    known = _gates_from_ledger(runs)
+    rest = [run for run in runs if run["id"] not in known]
     with ThreadPoolExecutor(max_workers=16) as pool:
-        gates = list(pool.map(lambda run: _gate_of(api, run), runs))
+        fetched = {
+            run["id"]: gate
+            for run, gate in zip(rest, pool.map(lambda r: _gate_of(api, r), rest), strict=True)
+        }
+    gates = [known.get(run["id"]) or fetched.get(run["id"]) for run in runs]
     return [gate for gate in gates if gate is not None]
+
+
+def _gates_from_ledger(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Describe the paused runs' gates from the ledger's open review tasks, if reachable."""
+    from govflow.settings import get_settings
+
+    settings = get_settings()
+    if not runs or (not settings.database_url and not (settings.home / "ledger.db").exists()):
+        return {}
+    from govflow.hashing import canonical_time
+    from govflow.ledger.engine import Ledger
+    from govflow.ledger.reviews import open_tasks
+    from govflow.review.notify import ui_url_for_run
+
+    try:
+        ledger = Ledger.open()
+        with ledger.reader() as session:
+            tasks = open_tasks(session=session)
+    except GovflowError:
+        return {}
+    by_run: dict[str, list[Any]] = {}
+    for task in tasks:
+        by_run.setdefault(task.flow_run_id or "", []).append(task)
+    gates: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        state = run.get("state") or {}
+        key = (state.get("state_details") or {}).get("pause_key") or ""
+        for task in by_run.get(run["id"], []):
+            if not key.startswith(task.id + "-a"):
+                continue
+            gates[run["id"]] = {
+                "gate_id": task.id,
+                "pause_key": key,
+                "attempt": int(key.rsplit("-a", 1)[1]),
+                "name": task.details.get("name"),
+                "kind": task.kind,
+                "tier": task.tier,
+                "items": [item["key"] for item in task.items],
+                "choices": task.details.get("choices", []),
+                "assignees": task.details.get("assignees", []),
+                "deadline": canonical_time(task.deadline),
+                "flow_run_id": run["id"],
+                "dataset_version_id": task.dataset_version_id,
+                "guideline_version_id": task.guideline_version_id,
+                "reasons": task.details.get("reasons", []),
+                "ui_url": ui_url_for_run(run["id"]),
+                "state": state.get("name"),
+                "paused_at": state.get("timestamp"),
+                "flow_run_name": run.get("name"),
+            }
+    return gates
 
 
 def _may_answer(gate: dict[str, Any], reviewer: str, roles: list[str] | None) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from govflow.cli._common import cli_actor, open_ledger, print_json
-from govflow.ledger.models import Role
+from govflow.domain import Role
 
 app = typer.Typer(
     help="Add, list and disable reviewers and issue their tokens.", no_args_is_help=True

@@ -35,6 +35,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Re-exported: callers look for the ledger's enums here.
+from govflow.domain import Origin as Origin
+from govflow.domain import PersonStatus as PersonStatus
+from govflow.domain import Role as Role
+
 HASH = String(64)
 ID = String(64)
 
@@ -57,24 +62,6 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
-
-
-class Origin(enum.StrEnum):
-    ORGANIC = "organic"
-    SYNTHETIC = "synthetic"
-
-
-class Role(enum.StrEnum):
-    ANNOTATOR = "annotator"
-    REVIEWER = "reviewer"
-    SPECIALIST = "specialist"
-    LEAD = "lead"
-
-
-class PersonStatus(enum.StrEnum):
-    ACTIVE = "active"
-    DISABLED = "disabled"
-    NEEDS_CALIBRATION = "needs_calibration"
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:

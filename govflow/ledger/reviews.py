@@ -46,6 +46,7 @@ def open_review_task(
             "choices": list(request.choices),
             "assignees": request.assignees,
             "submitted_by": request.submitted_by,
+            "reasons": sorted({r for item in request.items for r in item.reasons}),
         },
         deadline=request.due(now),
         created_at=now,
