@@ -52,5 +52,21 @@ def served_gate_flow(request: dict[str, Any], ledger_url: str, marker_path: str)
     return result.model_dump(mode="json")
 
 
+@flow(name="parallel-review-test", persist_result=False)
+def parallel_gate_flow(request: dict[str, Any]) -> dict[str, Any]:
+    """Fan a large request out to child runs of the review-batch deployment."""
+    from govflow.review.parallel import request_review_in_parallel
+
+    result = request_review_in_parallel(ReviewRequest.model_validate(request))
+    return result.model_dump(mode="json")
+
+
 if __name__ == "__main__":
-    served_gate_flow.serve(name="served-review-gate-test")
+    from prefect import serve
+
+    from flows.review import review_batch
+
+    serve(
+        served_gate_flow.to_deployment(name="served-review-gate-test"),
+        review_batch.to_deployment(name="review-batch"),
+    )
