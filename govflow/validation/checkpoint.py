@@ -286,7 +286,6 @@ def _summarize(
 ) -> ValidationOutcome:
     reasons: defaultdict[int, list[RowReason]] = defaultdict(list)
     outcomes: list[ExpectationOutcome] = []
-    failures: list[str] = []
     for result in results:
         outcome, positions = _expectation_outcome(frame, result)
         outcomes.append(outcome)
@@ -302,14 +301,23 @@ def _summarize(
                         "observed": value,
                     }
                 )
-        failure = _batch_failure(outcome)
-        if failure is not None:
-            failures.append(failure)
 
-    rows_in = len(frame)
+    return assemble_outcome(suite, outcomes, reasons, rows_in=len(frame), docs_path=docs_path)
+
+
+def assemble_outcome(
+    suite: SuiteSpec,
+    results: list[ExpectationOutcome],
+    reasons: dict[int, list[RowReason]],
+    *,
+    rows_in: int,
+    docs_path: Path | None,
+) -> ValidationOutcome:
+    """Build the outcome from per-expectation results and per-row reasons; decide the batch."""
     quarantined: list[QuarantineEntry] = [
         {"position": p, "reasons": reasons[p]} for p in sorted(reasons)
     ]
+    failures = [f for f in (_batch_failure(r) for r in results) if f is not None]
     rate = len(quarantined) / rows_in if rows_in else 0.0
     if rate > suite.quarantine_threshold:
         failures.append(
@@ -318,10 +326,10 @@ def _summarize(
     return ValidationOutcome(
         suite_name=suite.name,
         suite_hash=suite.content_hash,
-        success=all(outcome.success for outcome in outcomes),
+        success=all(result.success for result in results),
         expectations_expected=suite.expected_expectations,
-        expectations_evaluated=len(outcomes),
-        results=outcomes,
+        expectations_evaluated=len(results),
+        results=results,
         rows_in=rows_in,
         rows_passed=rows_in - len(quarantined),
         rows_quarantined=len(quarantined),

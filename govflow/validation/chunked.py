@@ -13,10 +13,9 @@ from collections.abc import Sequence
 
 from govflow.validation.checkpoint import (
     ExpectationOutcome,
-    QuarantineEntry,
     RowReason,
     ValidationOutcome,
-    _batch_failure,
+    assemble_outcome,
 )
 from govflow.validation.suites import SuiteSpec
 
@@ -81,37 +80,11 @@ def merge_outcomes(
             assert whole is not None
             results.append(whole.results[whole_index])
             whole_index += 1
-    quarantined = [
-        QuarantineEntry(position=position, reasons=reasons[position])  # a TypedDict
-        for position in sorted(reasons)
-    ]
-    failures = [f for f in (_batch_failure(r) for r in results) if f is not None]
-    rate = len(quarantined) / rows_in if rows_in else 0.0
-    if rate > suite.quarantine_threshold:
-        failures.append(
-            f"quarantine rate {rate:.1%} above threshold {suite.quarantine_threshold:.1%}"
-        )
     docs = next(
         (o.data_docs_path for o in [whole, *(c for _, c in chunks)] if o and o.data_docs_path),
         None,
     )
-    return ValidationOutcome(
-        suite_name=suite.name,
-        suite_hash=suite.content_hash,
-        success=all(r.success for r in results),
-        expectations_expected=suite.expected_expectations,
-        expectations_evaluated=len(results),
-        results=results,
-        rows_in=rows_in,
-        rows_passed=rows_in - len(quarantined),
-        rows_quarantined=len(quarantined),
-        quarantined=quarantined,
-        quarantine_rate=rate,
-        quarantine_threshold=suite.quarantine_threshold,
-        batch_failed=bool(failures),
-        batch_failure_reasons=failures,
-        data_docs_path=docs,
-    )
+    return assemble_outcome(suite, results, reasons, rows_in=rows_in, docs_path=docs)
 
 
 def _merge_one(parts: list[ExpectationOutcome]) -> ExpectationOutcome:
