@@ -13,6 +13,7 @@ import typer
 from govflow.cli import audit, datasets, db, review, reviewers
 from govflow.cli.lineage import lineage
 from govflow.cli.run import run
+from govflow.cli.serve import serve
 
 app = typer.Typer(
     name="govflow",
@@ -29,6 +30,7 @@ app.add_typer(review.app, name="review")
 app.add_typer(reviewers.app, name="reviewers")
 app.command("lineage")(lineage)
 app.command("run")(run)
+app.command("serve")(serve)
 
 
 def main() -> None:

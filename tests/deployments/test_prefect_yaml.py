@@ -1,0 +1,32 @@
+import pytest
+
+from govflow.deployments import read_deployments
+
+SPECS = read_deployments()
+
+
+def test_prefect_yaml_declares_the_expected_deployments():
+    assert [(s.name, s.entrypoint) for s in SPECS] == [
+        ("ingest-nightly", "flows/ingest.py:ingest"),
+        ("ingest", "flows/ingest.py:ingest"),
+        ("preprocess", "flows/preprocess.py:preprocess"),
+        ("review-batch", "flows/review.py:review_batch"),
+    ]
+    assert SPECS[0].crons == [("0 2 * * *", "UTC")]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_every_entrypoint_is_a_flow_accepting_its_default_parameters(spec):
+    flow = spec.load_flow()
+    required = {
+        name
+        for name, prop in flow.parameters.properties.items()
+        if name in (flow.parameters.required or [])
+    }
+
+    if spec.parameters:
+        validated = flow.validate_parameters(spec.parameters)
+        assert set(validated) == set(spec.parameters)
+    else:
+        # Triggered with its parameters every time (review-batch gets one request per run).
+        assert required == {"request"}
