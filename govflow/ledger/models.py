@@ -170,7 +170,52 @@ class GuidelineVersion(Base):
     examples: Mapped[list[Any]] = mapped_column(default=list)
     changelog: Mapped[str] = mapped_column(Text, default="")
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("guideline_versions.id"))
+    status: Mapped[str] = mapped_column(String(32), default="published")  # or "draft"
+    prompted_by: Mapped[str | None] = mapped_column(String(200))  # gate/decision behind it
     content_hash: Mapped[str] = mapped_column(HASH)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnnotationRound(Base):
+    """One round of annotation over a dataset version under one guideline version."""
+
+    __tablename__ = "annotation_rounds"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project: Mapped[str] = mapped_column(String(200), index=True)
+    dataset_version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"))
+    guideline_version_id: Mapped[str] = mapped_column(ForeignKey("guideline_versions.id"))
+    overlap: Mapped[int] = mapped_column(Integer)
+    gold_rate: Mapped[float] = mapped_column(default=0.0)
+    status: Mapped[str] = mapped_column(String(32), default="open")
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline_policy: Mapped[str] = mapped_column(String(32), default="proceed")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Assignment(Base):
+    """An item given to an annotator in a round (gold items look the same to them)."""
+
+    __tablename__ = "assignments"
+
+    round_id: Mapped[str] = mapped_column(ForeignKey("annotation_rounds.id"), primary_key=True)
+    item_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    annotator_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GoldItem(Base):
+    """An item with a known answer, used to calibrate annotators."""
+
+    __tablename__ = "gold_items"
+
+    project: Mapped[str] = mapped_column(String(200), primary_key=True)
+    item_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -182,7 +227,7 @@ class Annotation(Base):
     __table_args__ = (UniqueConstraint("round_id", "item_hash", "annotator_id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    round_id: Mapped[str] = mapped_column(String(64))
+    round_id: Mapped[str] = mapped_column(ForeignKey("annotation_rounds.id"))
     dataset_version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"))
     item_hash: Mapped[str] = mapped_column(HASH, index=True)
     annotator_id: Mapped[str] = mapped_column(ForeignKey("people.id"))

@@ -5,12 +5,15 @@ from govflow.ledger.migrate import current_revision, head_revision, upgrade_to_h
 
 EXPECTED_TABLES = {
     "alembic_version",
+    "annotation_rounds",
     "annotations",
+    "assignments",
     "audit_events",
     "audit_head",
     "dataset_version_items",
     "dataset_version_parents",
     "dataset_versions",
+    "gold_items",
     "guideline_versions",
     "items",
     "people",

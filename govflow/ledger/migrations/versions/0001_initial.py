@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: -
-Create Date: 2026-11-27 17:56:01.882581
+Create Date: 2026-11-27 19:12:34.750224
 """
 
 from collections.abc import Sequence
@@ -43,6 +43,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
     )
     op.create_table(
+        "gold_items",
+        sa.Column("project", sa.String(length=200), nullable=False),
+        sa.Column("item_hash", sa.String(length=64), nullable=False),
+        sa.Column("label", sa.String(length=200), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("project", "item_hash", name=op.f("pk_gold_items")),
+    )
+    op.create_table(
         "guideline_versions",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("project", sa.String(length=200), nullable=False),
@@ -53,6 +62,8 @@ def upgrade() -> None:
         sa.Column("examples", sa.JSON(), nullable=False),
         sa.Column("changelog", sa.Text(), nullable=False),
         sa.Column("parent_id", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("prompted_by", sa.String(length=200), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -137,40 +148,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_dataset_versions_name"), ["name"], unique=False)
 
     op.create_table(
-        "annotations",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("round_id", sa.String(length=64), nullable=False),
+        "annotation_rounds",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("project", sa.String(length=200), nullable=False),
         sa.Column("dataset_version_id", sa.String(length=64), nullable=False),
-        sa.Column("item_hash", sa.String(length=64), nullable=False),
-        sa.Column("annotator_id", sa.String(length=100), nullable=False),
-        sa.Column("label", sa.String(length=200), nullable=False),
         sa.Column("guideline_version_id", sa.String(length=64), nullable=False),
-        sa.Column("is_excluded", sa.Boolean(), nullable=False),
-        sa.Column("exclusion_reason", sa.Text(), nullable=True),
-        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["annotator_id"], ["people.id"], name=op.f("fk_annotations_annotator_id_people")
-        ),
+        sa.Column("overlap", sa.Integer(), nullable=False),
+        sa.Column("gold_rate", sa.Double(), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("deadline", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("deadline_policy", sa.String(length=32), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["dataset_version_id"],
             ["dataset_versions.id"],
-            name=op.f("fk_annotations_dataset_version_id_dataset_versions"),
+            name=op.f("fk_annotation_rounds_dataset_version_id_dataset_versions"),
         ),
         sa.ForeignKeyConstraint(
             ["guideline_version_id"],
             ["guideline_versions.id"],
-            name=op.f("fk_annotations_guideline_version_id_guideline_versions"),
+            name=op.f("fk_annotation_rounds_guideline_version_id_guideline_versions"),
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_annotations")),
-        sa.UniqueConstraint(
-            "round_id",
-            "item_hash",
-            "annotator_id",
-            name=op.f("uq_annotations_round_id_item_hash_annotator_id"),
-        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_annotation_rounds")),
     )
-    with op.batch_alter_table("annotations", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_annotations_item_hash"), ["item_hash"], unique=False)
+    with op.batch_alter_table("annotation_rounds", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_annotation_rounds_project"), ["project"], unique=False)
 
     op.create_table(
         "dataset_version_items",
@@ -272,6 +276,66 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "annotations",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("round_id", sa.String(length=64), nullable=False),
+        sa.Column("dataset_version_id", sa.String(length=64), nullable=False),
+        sa.Column("item_hash", sa.String(length=64), nullable=False),
+        sa.Column("annotator_id", sa.String(length=100), nullable=False),
+        sa.Column("label", sa.String(length=200), nullable=False),
+        sa.Column("guideline_version_id", sa.String(length=64), nullable=False),
+        sa.Column("is_excluded", sa.Boolean(), nullable=False),
+        sa.Column("exclusion_reason", sa.Text(), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["annotator_id"], ["people.id"], name=op.f("fk_annotations_annotator_id_people")
+        ),
+        sa.ForeignKeyConstraint(
+            ["dataset_version_id"],
+            ["dataset_versions.id"],
+            name=op.f("fk_annotations_dataset_version_id_dataset_versions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["guideline_version_id"],
+            ["guideline_versions.id"],
+            name=op.f("fk_annotations_guideline_version_id_guideline_versions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["annotation_rounds.id"],
+            name=op.f("fk_annotations_round_id_annotation_rounds"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_annotations")),
+        sa.UniqueConstraint(
+            "round_id",
+            "item_hash",
+            "annotator_id",
+            name=op.f("uq_annotations_round_id_item_hash_annotator_id"),
+        ),
+    )
+    with op.batch_alter_table("annotations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_annotations_item_hash"), ["item_hash"], unique=False)
+
+    op.create_table(
+        "assignments",
+        sa.Column("round_id", sa.String(length=64), nullable=False),
+        sa.Column("item_hash", sa.String(length=64), nullable=False),
+        sa.Column("annotator_id", sa.String(length=100), nullable=False),
+        sa.Column("is_gold", sa.Boolean(), nullable=False),
+        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["annotator_id"], ["people.id"], name=op.f("fk_assignments_annotator_id_people")
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["annotation_rounds.id"],
+            name=op.f("fk_assignments_round_id_annotation_rounds"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "round_id", "item_hash", "annotator_id", name=op.f("pk_assignments")
+        ),
+    )
+    op.create_table(
         "quarantined_rows",
         sa.Column("validation_run_id", sa.String(length=64), nullable=False),
         sa.Column("position", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -331,17 +395,17 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["validation_run_id"],
-            ["validation_runs.id"],
-            name=op.f("fk_waivers_validation_run_id_validation_runs"),
+            ["review_task_id"],
+            ["review_tasks.id"],
+            name=op.f("fk_waivers_review_task_id_review_tasks"),
         ),
         sa.ForeignKeyConstraint(
             ["reviewer_id"], ["people.id"], name=op.f("fk_waivers_reviewer_id_people")
         ),
         sa.ForeignKeyConstraint(
-            ["review_task_id"],
-            ["review_tasks.id"],
-            name=op.f("fk_waivers_review_task_id_review_tasks"),
+            ["validation_run_id"],
+            ["validation_runs.id"],
+            name=op.f("fk_waivers_validation_run_id_validation_runs"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_waivers")),
         sa.UniqueConstraint(
@@ -363,12 +427,20 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("waivers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_waivers_validation_run_id"))
+
     op.drop_table("waivers")
     with op.batch_alter_table("review_decisions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_review_decisions_review_task_id"))
 
     op.drop_table("review_decisions")
     op.drop_table("quarantined_rows")
+    op.drop_table("assignments")
+    with op.batch_alter_table("annotations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_annotations_item_hash"))
+
+    op.drop_table("annotations")
     with op.batch_alter_table("validation_runs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_validation_runs_dataset_version_id"))
 
@@ -385,10 +457,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_dataset_version_items_item_hash"))
 
     op.drop_table("dataset_version_items")
-    with op.batch_alter_table("annotations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_annotations_item_hash"))
+    with op.batch_alter_table("annotation_rounds", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_annotation_rounds_project"))
 
-    op.drop_table("annotations")
+    op.drop_table("annotation_rounds")
     with op.batch_alter_table("dataset_versions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dataset_versions_name"))
 
@@ -397,6 +469,7 @@ def downgrade() -> None:
     op.drop_table("people")
     op.drop_table("items")
     op.drop_table("guideline_versions")
+    op.drop_table("gold_items")
     op.drop_table("audit_head")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_events_subject"))
