@@ -37,8 +37,8 @@ LAUNCH_ARGS = [
 # The modal's width is fixed (512 px), so a wider viewport does not widen the table.
 VIEWPORT = {"width": 1400, "height": 1500}
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "reviewer-form.png"
-UI_TIMEOUT_MS = 15_000
-FLOW_TIMEOUT_S = 30
+UI_TIMEOUT_MS = 30_000
+FLOW_TIMEOUT_S = 90
 
 
 @pytest.fixture
@@ -46,8 +46,9 @@ def page(prefect_server, tmp_path: Path) -> Iterator:
     """A fresh headless Chromium page (no shared state between tests)."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=UI_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS

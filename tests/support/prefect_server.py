@@ -42,6 +42,9 @@ class PrefectServer:
             "PREFECT_SERVER_API_HOST": "127.0.0.1",
             "PREFECT_SERVER_API_PORT": str(self.port),
             "PREFECT_UI_API_URL": self.api_url,
+            # A loaded 2-core CI machine can hold SQLite's lock for seconds: wait, don't 503.
+            "PREFECT_SERVER_DATABASE_TIMEOUT": "60",
+            "PREFECT_API_LOG_RETRYABLE_ERRORS": "true",
         }
         if self.auth_string:
             env["PREFECT_SERVER_API_AUTH_STRING"] = self.auth_string
