@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from govflow.cli import audit, datasets, db, review, reviewers
+from govflow.cli import audit, datasets, db, guidelines, review, reviewers
 from govflow.cli.lineage import lineage
 from govflow.cli.run import run
 from govflow.cli.serve import serve
@@ -28,6 +28,7 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(audit.app, name="audit")
 app.add_typer(review.app, name="review")
 app.add_typer(reviewers.app, name="reviewers")
+app.add_typer(guidelines.app, name="guidelines")
 app.command("lineage")(lineage)
 app.command("run")(run)
 app.command("serve")(serve)
