@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from govflow.cli import audit, datasets, db, guidelines, review, reviewers
+from govflow.cli import annotations, audit, datasets, db, guidelines, review, reviewers
 from govflow.cli.lineage import lineage
 from govflow.cli.run import run
 from govflow.cli.serve import serve
@@ -29,6 +29,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(review.app, name="review")
 app.add_typer(reviewers.app, name="reviewers")
 app.add_typer(guidelines.app, name="guidelines")
+app.add_typer(annotations.app, name="annotations")
 app.command("lineage")(lineage)
 app.command("run")(run)
 app.command("serve")(serve)
