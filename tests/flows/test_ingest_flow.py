@@ -13,6 +13,7 @@ from govflow.ledger.models import (
     Waiver,
 )
 from tests.flows.conftest import jsonl, ticket, write_dataset
+from tests.review.conftest import decide
 
 MODELS = (DatasetVersion, DatasetVersionItem, Item, ValidationRun, QuarantinedRow, AuditEvent)
 
@@ -123,14 +124,11 @@ def test_failed_batch_continue_with_clean_rows(flows, roster, run_cli, govflow_e
     gate = flows.wait_paused(run_id)
 
     shown = run_cli("review", "show", run_id)
-    answer = run_cli(
-        "review",
-        "decide",
+    answer = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--all",
         "continue_clean",
         "--note",
@@ -154,14 +152,11 @@ def test_failed_batch_waive_keeps_rows_and_records_waiver(
     )
     flows.wait_paused(run_id)
 
-    run_cli(
-        "review",
-        "decide",
+    decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--all",
         "waive",
         "--note",
@@ -204,14 +199,11 @@ def test_failed_batch_abort_fails_the_run_and_registers_no_clean_version(
     )
     flows.wait_paused(run_id)
 
-    run_cli(
-        "review",
-        "decide",
+    decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--all",
         "abort",
         "--note",

@@ -178,3 +178,11 @@ def wait_state(run_id, *, name, timeout=90):
                 return state
             time.sleep(0.3)
     raise TimeoutError(f"run {run_id} never reached {name}: last {state}")
+
+
+def decide(run_cli, roster, run_id, reviewer, *args, token_of=None):
+    """Answer a gate with the real CLI as ``reviewer`` (with ``token_of``'s token if given)."""
+    token = roster[token_of or reviewer]
+    return run_cli(
+        "review", "decide", run_id, "--reviewer", reviewer, "--token-file", str(token), *args
+    )

@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import AuditEvent, ReviewDecision, ReviewTask
 from govflow.prefect_api import PrefectAPI
-from tests.review.conftest import contested_request
+from tests.review.conftest import contested_request, decide
 
 
 def _ledger_rows(url):
@@ -30,14 +30,11 @@ def test_gate_pauses_and_cli_decide_resumes_with_typed_decisions(
     future, run_id = gates.start(contested_request())
     gate = gates.wait_paused(run_id)
 
-    result = run_cli(
-        "review",
-        "decide",
+    result = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--set",
         "T1=bug",
         "--set",
@@ -112,17 +109,7 @@ def test_rejected_submission_reopens_gate_with_reason(
     future, run_id = gates.start(contested_request(keys=("T1",), **request_overrides))
     gates.wait_paused(run_id)
 
-    rejected = run_cli(
-        "review",
-        "decide",
-        run_id,
-        "--reviewer",
-        reviewer,
-        "--token-file",
-        str(roster[token_of]),
-        "--all",
-        "bug",
-    )
+    rejected = decide(run_cli, roster, run_id, reviewer, "--all", "bug", token_of=token_of)
 
     assert rejected.code == 1
     assert rejected.err == f"Error: rejected: {reason}; the gate is open again\n"
@@ -139,14 +126,11 @@ def test_rejected_submission_reopens_gate_with_reason(
     good = "lee" if request_overrides.get("tier") == 2 else "bob"
     if request_overrides.get("submitted_by") or request_overrides.get("assignees"):
         good = "bob" if "bob" not in request_overrides.get("submitted_by", []) else "rita"
-    accepted = run_cli(
-        "review",
-        "decide",
+    accepted = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         good,
-        "--token-file",
-        str(roster[good]),
         "--all",
         "billing",
     )
@@ -164,25 +148,19 @@ def test_annotator_of_an_item_may_not_decide_it(gates, roster, run_cli):
     future, run_id = gates.start(request)
     gates.wait_paused(run_id)
 
-    rejected = run_cli(
-        "review",
-        "decide",
+    rejected = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "rita",
-        "--token-file",
-        str(roster["rita"]),
         "--all",
         "bug",
     )
-    accepted = run_cli(
-        "review",
-        "decide",
+    accepted = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--all",
         "bug",
     )
@@ -202,38 +180,29 @@ def test_invalid_choices_are_refused_before_submitting(gates, roster, run_cli):
     future, run_id = gates.start(contested_request(keys=("T1", "T2")))
     gates.wait_paused(run_id)
 
-    invalid = run_cli(
-        "review",
-        "decide",
+    invalid = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--set",
         "T1=maybe",
         "--set",
         "T2=bug",
     )
-    unknown = run_cli(
-        "review",
-        "decide",
+    unknown = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--set",
         "T9=bug",
     )
-    missing = run_cli(
-        "review",
-        "decide",
+    missing = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--set",
         "T1=bug",
     )
@@ -262,14 +231,11 @@ def test_invalid_choices_are_refused_before_submitting(gates, roster, run_cli):
         "'maybe' is not one of ['bug', 'billing', 'exclude', 'escalate']"
         in by_api["details"]["reason"]
     )
-    done = run_cli(
-        "review",
-        "decide",
+    done = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--all",
         "exclude",
     )
@@ -285,39 +251,30 @@ def test_escalation_goes_to_tier_2_with_the_note(gates, roster, run_cli, govflow
         json.dumps({"decisions": {"T1": "bug", "T2": "escalate"}, "note": "needs billing expert"})
     )
 
-    first = run_cli(
-        "review",
-        "decide",
+    first = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--from-file",
         str(decisions_file),
     )
     tier2 = gates.wait_paused(run_id, attempt_key="-a1", not_gate=tier1["gate_id"])
     shown = run_cli("review", "show", run_id)
-    reviewer_blocked = run_cli(
-        "review",
-        "decide",
+    reviewer_blocked = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "rita",
-        "--token-file",
-        str(roster["rita"]),
         "--all",
         "billing",
     )
     gates.wait_paused(run_id, attempt_key="-a2")
-    second = run_cli(
-        "review",
-        "decide",
+    second = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "sam",
-        "--token-file",
-        str(roster["sam"]),
         "--all",
         "billing",
     )
@@ -376,14 +333,11 @@ def test_answered_gate_is_not_asked_again_in_a_new_run(gates, roster, run_cli, g
     request = contested_request(keys=("T1", "T2"))
     future, run_id = gates.start(request)
     gates.wait_paused(run_id)
-    run_cli(
-        "review",
-        "decide",
+    decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--all",
         "bug",
     )
@@ -403,26 +357,20 @@ def test_large_requests_are_split_into_capped_forms(gates, roster, run_cli):
     future, run_id = gates.start(contested_request(keys=keys, batch_size=4))
 
     first = gates.wait_paused(run_id)
-    run_cli(
-        "review",
-        "decide",
+    decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--all",
         "bug",
     )
     second = gates.wait_paused(run_id, attempt_key="-a1", not_gate=first["gate_id"])
-    run_cli(
-        "review",
-        "decide",
+    decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "rita",
-        "--token-file",
-        str(roster["rita"]),
         "--all",
         "billing",
     )

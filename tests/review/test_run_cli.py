@@ -1,7 +1,7 @@
 import json
 
 from govflow.cli.run import collect_parameters
-from tests.review.conftest import contested_request, wait_state
+from tests.review.conftest import contested_request, decide, wait_state
 
 
 def test_collect_parameters_merges_file_and_pairs(tmp_path):
@@ -57,14 +57,11 @@ def test_run_with_idempotency_key_creates_one_run(served, roster, run_cli, govfl
     run_id = first.out.strip()
     assert f"/runs/flow-run/{run_id}" in first.err
     wait_state(run_id, name="Suspended")
-    answer = run_cli(
-        "review",
-        "decide",
+    answer = decide(
+        run_cli,
+        roster,
         run_id,
-        "--reviewer",
         "bob",
-        "--token-file",
-        str(roster["bob"]),
         "--all",
         "bug",
     )
