@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from prefect import flow, get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
 from govflow.errors import GovflowError
@@ -80,7 +81,7 @@ def ingest(params: IngestParams) -> IngestResult:
     logger = get_run_logger()
     config = load_dataset_config(params.config_path)
     acquisition = acquire_source(config)
-    raw = record_acquisition(acquisition, config)
+    raw = record_acquisition(quote(acquisition), config)
     suite = suite_for(config, "raw")
     outcome = validate_in_chunks(
         frame_for_validation(acquisition.frame),
@@ -89,7 +90,10 @@ def ingest(params: IngestParams) -> IngestResult:
         chunk_size=params.chunk_size or config.chunk_size,
         data_docs_dir=get_settings().home / "data_docs" if params.data_docs else None,
     )
-    run_record = record_checkpoint(outcome, version_id=raw.version_id, item_hashes=raw.hashes)
+    # quote(): Prefect would otherwise walk a million-element list twice looking for futures.
+    run_record = record_checkpoint(
+        quote(outcome), version_id=raw.version_id, item_hashes=quote(raw.hashes)
+    )
     gate = None
     if outcome.batch_failed:
         logger.warning("batch failed validation: %s", "; ".join(outcome.batch_failure_reasons))
@@ -102,7 +106,9 @@ def ingest(params: IngestParams) -> IngestResult:
             )
         )
     decision = decide_batch(outcome, gate)
-    publish_validation_artifacts(config.name, "raw", outcome, decision, acquisition)
+    publish_validation_artifacts(
+        config.name, "raw", quote(outcome), quote(decision), quote(acquisition)
+    )
     if decision.action is BatchAction.ABORT:
         raise BatchAborted(
             f"{config.name}: batch aborted at the raw checkpoint by "
@@ -111,7 +117,7 @@ def ingest(params: IngestParams) -> IngestResult:
         )
     validated_id = register_passed_rows(
         acquisition.frame,
-        decision,
+        quote(decision),
         dataset=config.name,
         parent_id=raw.version_id,
         validation_run_id=run_record,

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from prefect import flow, get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
 from flows.ingest import BatchAborted
@@ -67,7 +68,7 @@ def preprocess(params: PreprocessParams) -> PreprocessResult:
     frame = load_version(params.version_id)
     batch = transform(frame, config.text_column or "text", params.near_duplicate_threshold)
     version_id, hashes = register_preprocessed(
-        batch.frame, dataset=config.name, parent_id=params.version_id, steps=batch.steps
+        batch.frame, dataset=config.name, parent_id=params.version_id, steps=quote(batch.steps)
     )
     suite = suite_for(config, "preprocessed")
     outcome = validate_in_chunks(
@@ -77,7 +78,7 @@ def preprocess(params: PreprocessParams) -> PreprocessResult:
         chunk_size=params.chunk_size or config.chunk_size,
         data_docs_dir=get_settings().home / "data_docs" if params.data_docs else None,
     )
-    run_id = record_checkpoint(outcome, version_id=version_id, item_hashes=hashes)
+    run_id = record_checkpoint(quote(outcome), version_id=version_id, item_hashes=quote(hashes))
     gate = None
     if outcome.batch_failed:
         logger.warning("batch failed validation: %s", "; ".join(outcome.batch_failure_reasons))
@@ -90,7 +91,7 @@ def preprocess(params: PreprocessParams) -> PreprocessResult:
             )
         )
     decision = decide_batch(outcome, gate)
-    publish_validation_artifacts(config.name, "preprocessed", outcome, decision)
+    publish_validation_artifacts(config.name, "preprocessed", quote(outcome), quote(decision))
     if decision.action is BatchAction.ABORT:
         raise BatchAborted(
             f"{config.name}: batch aborted at the preprocessed checkpoint by "
