@@ -116,7 +116,7 @@ def ingest(params: IngestParams) -> IngestResult:
             + (f" ({decision.note})" if decision.note else "")
         )
     validated_id = register_passed_rows(
-        acquisition.frame,
+        quote(raw.hashes),
         quote(decision),
         dataset=config.name,
         parent_id=raw.version_id,

@@ -98,8 +98,8 @@ def preprocess(params: PreprocessParams) -> PreprocessResult:
             f"{', '.join(decision.decided_by) or 'the deadline policy'}"
         )
     curated_id = register_passed_rows(
-        batch.frame,
-        decision,
+        quote(hashes),
+        quote(decision),
         dataset=config.name,
         parent_id=version_id,
         validation_run_id=run_id,

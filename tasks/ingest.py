@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import pandas as pd
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -97,7 +96,7 @@ def record_checkpoint(
 
 @task(name="register-passed-rows", cache_policy=NO_CACHE, persist_result=False)
 def register_passed_rows(
-    frame: pd.DataFrame,
+    parent_hashes: list[str],
     decision: BatchDecision,
     *,
     dataset: str,
@@ -107,14 +106,17 @@ def register_passed_rows(
     waiver_days: timedelta,
     stage: str = "validated",
 ) -> str:
-    """Register the rows that passed as the next version; record waivers with their expiry."""
-    from govflow.ledger.datasets import prepare_items, register_dataset_version
+    """Register the rows that passed as the next version; record waivers with their expiry.
+
+    The rows are a subset of the parent version, whose items are stored already: the new
+    version is registered from the parent's item hashes and the pass mask, without
+    serializing or hashing any row again.
+    """
+    from govflow.ledger.datasets import PreparedItems, register_dataset_version
     from govflow.ledger.waivers import record_waiver
-    from govflow.stages.records import frame_to_records
 
     run_id, actor = flow_actor()
-    passed = frame[decision.passed_mask]
-    items = prepare_items(frame_to_records(passed))
+    items = PreparedItems(hashes=parent_hashes, payloads=None).subset(decision.passed_mask)
     ledger = Ledger.open()
     with ledger.session() as session:
         for expectation in decision.waived:
@@ -141,8 +143,8 @@ def register_passed_rows(
                     "step": "quarantine",
                     "suite": suite_name,
                     "validation_run_id": validation_run_id,
-                    "rows_in": len(frame),
-                    "rows_passed": len(passed),
+                    "rows_in": len(parent_hashes),
+                    "rows_passed": len(items),
                     "waived": decision.waived,
                     "decided_by": decision.decided_by,
                     "review_gate": decision.gate_id,

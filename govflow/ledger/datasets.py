@@ -25,10 +25,14 @@ from govflow.ledger.models import (
 
 @dataclass(frozen=True)
 class PreparedItems:
-    """Records serialized once: canonical JSON payloads and their content hashes, in order."""
+    """Records serialized once: canonical JSON payloads and their content hashes, in order.
+
+    ``payloads`` is None for a subset of an already registered version (see ``subset``): its
+    items are stored already, so only the new version's membership rows are written.
+    """
 
     hashes: list[str]
-    payloads: list[str]
+    payloads: list[str] | None
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -36,6 +40,14 @@ class PreparedItems:
     @property
     def content_hash(self) -> str:
         return combine_hashes(self.hashes)
+
+    def subset(self, keep: Sequence[bool]) -> PreparedItems:
+        """Return the kept rows, in order, as payload-less items of the same stored content."""
+        if len(keep) != len(self.hashes):
+            raise ValueError(f"mask of {len(keep)} rows for {len(self.hashes)} items")
+        return PreparedItems(
+            hashes=[h for h, kept in zip(self.hashes, keep, strict=True) if kept], payloads=None
+        )
 
 
 def prepare_items(records: Iterable[Mapping[str, Any]]) -> PreparedItems:
@@ -139,6 +151,21 @@ def insert_items(
     *, session: Session, version_id: str, items: PreparedItems, origin: Origin = Origin.ORGANIC
 ) -> None:
     """Store the items (once per content hash) and the version's membership rows, in bulk."""
+    if items.payloads is not None:
+        _insert_item_rows(session=session, version_id=version_id, items=items, origin=origin)
+    insert_ignoring_conflicts(
+        session=session,
+        table=DatasetVersionItem.__tablename__,
+        columns=("version_id", "position", "item_hash"),
+        rows=[(version_id, pos, h) for pos, h in enumerate(items.hashes)],
+        conflict_columns=("version_id", "position"),
+    )
+
+
+def _insert_item_rows(
+    *, session: Session, version_id: str, items: PreparedItems, origin: Origin
+) -> None:
+    assert items.payloads is not None
     insert_ignoring_conflicts(
         session=session,
         table=Item.__tablename__,
@@ -148,13 +175,6 @@ def insert_items(
             for h, p in zip(items.hashes, items.payloads, strict=True)
         ],
         conflict_columns=("content_hash",),
-    )
-    insert_ignoring_conflicts(
-        session=session,
-        table=DatasetVersionItem.__tablename__,
-        columns=("version_id", "position", "item_hash"),
-        rows=[(version_id, pos, h) for pos, h in enumerate(items.hashes)],
-        conflict_columns=("version_id", "position"),
     )
 
 

@@ -94,3 +94,30 @@ def test_get_version_accepts_a_unique_prefix(ledger):
         assert get_version(session=session, version_id=version_id[:10]).id == version_id
         with pytest.raises(NotFound):
             get_version(session=session, version_id="dv-00000000")
+
+
+def test_subset_version_reuses_stored_items(ledger):
+    parent_id, _ = _register(ledger)
+    items = prepare_items(RECORDS)
+
+    with ledger.session() as session:
+        child = register_dataset_version(
+            session=session,
+            name="tickets",
+            stage="validated",
+            items=items.subset([True, False, True]),
+            actor="tester",
+            parent_ids=[parent_id],
+        ).version
+    counts = _row_counts(ledger)
+
+    assert child.row_count == 2
+    assert child.content_hash == prepare_items([RECORDS[0], RECORDS[2]]).content_hash
+    assert (counts["items"], counts["dataset_version_items"]) == (3, 5)
+    with ledger.reader() as session:
+        from govflow.ledger.datasets import read_version_records
+
+        assert read_version_records(session=session, version_id=child.id) == [
+            RECORDS[0],
+            RECORDS[2],
+        ]
