@@ -72,18 +72,14 @@ def list_open_gates(api: Any, *, limit: int = 2000) -> list[dict[str, Any]]:
 
 def _gates_from_ledger(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Describe the paused runs' gates from the ledger's open review tasks, if reachable."""
-    from govflow.settings import get_settings
-
-    settings = get_settings()
-    if not runs or (not settings.database_url and not (settings.home / "ledger.db").exists()):
+    ledger = _local_ledger() if runs else None
+    if ledger is None:
         return {}
     from govflow.hashing import canonical_time
-    from govflow.ledger.engine import Ledger
     from govflow.ledger.reviews import open_tasks
     from govflow.review.notify import ui_url_for_run
 
     try:
-        ledger = Ledger.open()
         with ledger.reader() as session:
             tasks = open_tasks(session=session)
     except GovflowError:
@@ -130,13 +126,28 @@ def _may_answer(gate: dict[str, Any], reviewer: str, roles: list[str] | None) ->
     return bool(allowed & set(roles))
 
 
+def _local_ledger() -> Any | None:
+    """Open the ledger if this machine has one configured; never create one as a side effect."""
+    from govflow.ledger.engine import Ledger
+    from govflow.settings import get_settings
+
+    settings = get_settings()
+    if not settings.database_url and not (settings.home / "ledger.db").exists():
+        return None
+    try:
+        return Ledger.open()
+    except GovflowError:
+        return None
+
+
 def _reviewer_roles(reviewer: str) -> list[str] | None:
     """Look the reviewer's roles up in the ledger, if this machine can reach it."""
-    from govflow.ledger.engine import Ledger
     from govflow.ledger.people import get_person
 
+    ledger = _local_ledger()
+    if ledger is None:
+        return None
     try:
-        ledger = Ledger.open()
         with ledger.reader() as session:
             return list(get_person(session=session, person_id=reviewer).roles)
     except GovflowError:

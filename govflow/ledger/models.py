@@ -49,6 +49,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """Return ``value`` as aware UTC (SQLite hands back naive datetimes, stored as UTC)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 # Named constraints keep later migrations (SQLite batch mode included) deterministic.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

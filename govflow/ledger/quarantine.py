@@ -12,6 +12,7 @@ from govflow.hashing import content_hash
 from govflow.ledger.audit import append_event
 from govflow.ledger.bulk import insert_ignoring_conflicts, lock_key
 from govflow.ledger.models import QuarantinedRow, ValidationRun
+from govflow.ledger.validations import validation_run_id_for
 
 
 def record_source_quarantine(
@@ -34,7 +35,7 @@ def record_source_quarantine(
     if rows_in != rows_passed + len(quarantined):
         raise ValueError(f"rows_in {rows_in} != {rows_passed} passed + {len(quarantined)}")
     suite_hash = content_hash({"schema_check": dataset_name, "source": source_fingerprint})
-    run_id = "vr-" + content_hash({"version": dataset_version_id, "suite": suite_hash})[:24]
+    run_id = validation_run_id_for(dataset_version_id=dataset_version_id, suite_hash=suite_hash)
     lock_key(session=session, key=run_id)
     existing = session.get(ValidationRun, run_id)
     if existing is not None:

@@ -8,16 +8,14 @@ asking again, and each attempt has a stable pause key derived from the gate's co
 from __future__ import annotations
 
 import json
-import logging
 import math
-from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
 import httpx
 
 from govflow.ledger.engine import Ledger
-from govflow.ledger.models import ReviewTask, utcnow
+from govflow.ledger.models import ReviewTask, as_utc, utcnow
 from govflow.ledger.reviews import (
     open_review_task,
     read_decisions,
@@ -34,8 +32,6 @@ from govflow.review.notify import gate_summary, notify_new_gate
 GATE_INPUT_PREFIX = "govflow-gate-"
 VERDICT_INPUT_PREFIX = "govflow-verdict-"
 Mode = Literal["auto", "pause", "suspend"]
-
-logger = logging.getLogger(__name__)
 
 
 def request_review(
@@ -120,7 +116,7 @@ def _run_gate(
             decided = read_decisions(session=session, gate_id=request.gate_id)
             attempt = int(task.details.get("attempt", 1))
             rejection = task.details.get("last_rejection")
-            due = _aware(task.deadline)
+            due = as_utc(task.deadline)
         if decided is not None:
             _purge_responses(run.id, request.gate_id)
             return decided
@@ -178,10 +174,6 @@ def _run_gate(
         )
         if verdict.decisions is not None:
             return decisions
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _time_out(ledger: Ledger, gate_id: str, actor: str) -> list[ItemDecision]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from govflow.ledger.engine import Ledger
-from govflow.ledger.models import utcnow
+from govflow.ledger.models import ReviewTask, as_utc, utcnow
 from govflow.ledger.reviews import open_tasks, record_timeout
 
 
@@ -20,15 +20,13 @@ def sweep_expired_gates(
         expired = [
             (task.id, task.flow_run_id)
             for task in open_tasks(session=session)
-            if task.flow_run_id and _aware(task.deadline) <= now
+            if task.flow_run_id and as_utc(task.deadline) <= now
         ]
     for gate_id, run_id in expired:
         state = api.flow_run(run_id).get("state") or {}
         if state.get("type") != "PAUSED" or state.get("name") != "Suspended":
             continue  # a paused run applies its own deadline; others are not waiting
         with ledger.session() as session:
-            from govflow.ledger.models import ReviewTask
-
             task = session.get(ReviewTask, gate_id)
             if task is None or task.status != "open":
                 continue
@@ -37,9 +35,3 @@ def sweep_expired_gates(
         api.set_state(run_id, {"type": "SCHEDULED", "name": "Resuming"}, force=True)
         swept.append((gate_id, run_id))
     return swept
-
-
-def _aware(value):  # type: ignore[no-untyped-def]
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

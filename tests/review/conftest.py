@@ -169,12 +169,14 @@ def served(prefect_server, govflow_env, tmp_path):
     proc.wait(timeout=30)
 
 
-def wait_state(run_id, *, name, timeout=90):
+def wait_state(run_id, *, name, timeout=90, not_pause_key=None):
+    """Wait for the run's state ``name`` (optionally at a pause other than ``not_pause_key``)."""
     deadline = time.monotonic() + timeout
     with PrefectAPI() as api:
         while time.monotonic() < deadline:
             state = api.flow_run(run_id).get("state") or {}
-            if state.get("name") == name:
+            key = (state.get("state_details") or {}).get("pause_key")
+            if state.get("name") == name and (not_pause_key is None or key != not_pause_key):
                 return state
             time.sleep(0.3)
     raise TimeoutError(f"run {run_id} never reached {name}: last {state}")

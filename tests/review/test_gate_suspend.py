@@ -87,12 +87,14 @@ def test_sweep_applies_deadline_to_suspended_gate(served, roster, run_cli, govfl
             "marker_path": str(tmp_path / "marker.txt"),
         },
     )
-    wait_state(run_id, name="Suspended")
+    tier1 = wait_state(run_id, name="Suspended")
     time.sleep(2.5)
 
     first = run_cli("review", "sweep")
-    wait_state(run_id, name="Running", timeout=60)
-    wait_state(run_id, name="Suspended")
+    # The rescheduled run passes through Running briefly; wait for its tier 2 gate instead.
+    wait_state(
+        run_id, name="Suspended", not_pause_key=tier1["state_details"]["pause_key"], timeout=120
+    )
     time.sleep(2.5)
     second = run_cli("review", "sweep")
     wait_state(run_id, name="Completed")
