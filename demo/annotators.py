@@ -11,14 +11,17 @@ Each label is drawn from the hidden ground truth of the demo sample
 (``demo/data/support_tickets.truth.jsonl``, written by ``demo/generate_sample.py``) through
 a quality profile per annotator (``PROFILES``):
 
-- ``ann-1`` to ``ann-4`` are good (right 86-93% of the time); their mistakes are mostly
+- ``ann-1`` to ``ann-4`` are good (right 89-95% of the time); their mistakes are mostly
   plausible confusions (``CONFUSIONS``: billing for account, bug for feature_request, ...);
-- ``ann-5`` is sloppy (right about 40% of the time, otherwise any label), so the gold items
+- ``ann-5`` is sloppy (right about 35% of the time, otherwise any label), so the gold items
   mixed into the round show it and the pipeline flags them for calibration;
 - on tickets that mix two intents, even good annotators split between the two.
 
 Every answer is drawn from a generator seeded with ``SEED``, the annotator and the ticket,
-so the same assignment always gets the same label, whatever else is in the round. Every
+so the same assignment always gets the same label, whatever else is in the round. With only
+18 gold items, chance alone can push a good annotator below the pipeline's 0.7 calibration
+threshold (seed 20261127 does that to ann-3, leaving many items with a single counted label);
+``SEED`` is one under which the gold items show every profile as intended. Every
 assignment is answered, so the round completes. Annotators without a profile (people you
 added yourself) answer as a good annotator would (``DEFAULT_PROFILE``).
 """
@@ -37,7 +40,7 @@ from typing import Any
 
 from demo.generate_sample import LABELS, TRUTH
 
-SEED = 20261127
+SEED = 20261131
 
 # For each intent, the labels a careful person confuses it with, most likely first.
 CONFUSIONS = {
@@ -59,11 +62,11 @@ class Profile:
 
 
 PROFILES = {
-    "ann-1": Profile(accuracy=0.93, plausible_errors=0.8, ambiguous_first=0.55),
-    "ann-2": Profile(accuracy=0.90, plausible_errors=0.8, ambiguous_first=0.5),
-    "ann-3": Profile(accuracy=0.88, plausible_errors=0.8, ambiguous_first=0.5),
-    "ann-4": Profile(accuracy=0.86, plausible_errors=0.8, ambiguous_first=0.45),
-    "ann-5": Profile(accuracy=0.40, plausible_errors=0.0, ambiguous_first=0.5),
+    "ann-1": Profile(accuracy=0.95, plausible_errors=0.8, ambiguous_first=0.55),
+    "ann-2": Profile(accuracy=0.93, plausible_errors=0.8, ambiguous_first=0.5),
+    "ann-3": Profile(accuracy=0.91, plausible_errors=0.8, ambiguous_first=0.5),
+    "ann-4": Profile(accuracy=0.89, plausible_errors=0.8, ambiguous_first=0.45),
+    "ann-5": Profile(accuracy=0.35, plausible_errors=0.0, ambiguous_first=0.5),
 }
 DEFAULT_PROFILE = Profile(accuracy=0.88, plausible_errors=0.8, ambiguous_first=0.5)
 
