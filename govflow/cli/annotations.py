@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from govflow.cli._common import cli_actor, open_ledger
+from govflow.errors import GovflowError
 
 app = typer.Typer(
     help="Export annotation assignments, import labels and follow a round's progress.",
@@ -95,8 +96,37 @@ def import_(
     for row in report.rejected:
         item = f"item {_short(row.item)}: " if row.item else ""
         typer.echo(f"{where} {row.line}: {item}{row.message}")
+    _resume_if_complete(round_id)
     if report.rejected:
         raise typer.Exit(code=1)
+
+
+def _resume_if_complete(round_id: str) -> None:
+    """Wake the flow run waiting for this round once nothing is missing."""
+    from govflow.annotation.collect import COLLECTING, resume_waiting_run, round_state
+    from govflow.annotation.rounds import get_round
+    from govflow.prefect_api import PrefectAPI
+
+    with open_ledger().reader() as session:
+        found = get_round(session=session, round_id=round_id)
+        if found.status != COLLECTING:
+            return
+        missing = len(round_state(session=session, round_id=round_id).missing)
+        if missing:
+            typer.echo(f"round {round_id}: {missing} assignments still missing; the flow waits")
+            return
+        try:
+            with PrefectAPI() as api:
+                resumed = resume_waiting_run(session=session, round_id=round_id, api=api)
+        except GovflowError as exc:
+            typer.echo(
+                f"round {round_id} is complete, but its flow run could not be resumed: {exc}. "
+                "Import the file again to retry (labels already stored are not duplicated).",
+                err=True,
+            )
+            raise typer.Exit(code=3) from None
+    if resumed:
+        typer.echo(f"round {round_id} is complete: resumed flow run {resumed}")
 
 
 @app.command()
@@ -119,3 +149,58 @@ def progress(
     typer.echo(f"{'ANNOTATOR':<{width}}  ASSIGNED  ANNOTATED  MISSING")
     for name, assigned, annotated, missing in rows:
         typer.echo(f"{name:<{width}}  {assigned:>8}  {annotated:>9}  {missing:>7}")
+
+
+@app.command()
+def rounds(
+    project: str | None = typer.Option(None, "--project", help="Only this project's rounds."),
+    status: str | None = typer.Option(None, "--status", help="open, collecting or collected."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List annotation rounds with their progress and the flow run waiting for them.
+
+    Example: govflow annotations rounds --status collecting
+    """
+    from sqlalchemy import select
+
+    from govflow.annotation.collect import round_state
+    from govflow.cli._common import print_json
+    from govflow.hashing import canonical_time
+    from govflow.ledger.models import AnnotationRound
+
+    with open_ledger().reader() as session:
+        query = select(AnnotationRound).order_by(AnnotationRound.created_at)
+        if project:
+            query = query.where(AnnotationRound.project == project)
+        if status:
+            query = query.where(AnnotationRound.status == status)
+        found = []
+        for r in session.scalars(query):
+            state = round_state(session=session, round_id=r.id)
+            found.append(
+                {
+                    "round": r.id,
+                    "project": r.project,
+                    "status": r.status,
+                    "dataset_version_id": r.dataset_version_id,
+                    "guideline_version_id": r.guideline_version_id,
+                    "assigned": state.assigned,
+                    "annotated": state.annotated,
+                    "missing": len(state.missing),
+                    "deadline": canonical_time(r.deadline) if r.deadline else None,
+                    "flow_run_id": r.details.get("flow_run_id"),
+                }
+            )
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        typer.echo("no annotation rounds")
+        return
+    typer.echo(f"{'ROUND':<27}  {'PROJECT':<16}  {'STATUS':<10}  ANNOTATED/ASSIGNED  FLOW RUN")
+    for row in found:
+        done = f"{row['annotated']}/{row['assigned']}"
+        typer.echo(
+            f"{row['round']:<27}  {row['project']:<16}  {row['status']:<10}  {done:>18}  "
+            f"{row['flow_run_id'] or '-'}"
+        )

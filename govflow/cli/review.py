@@ -351,18 +351,27 @@ def decide(
 def sweep() -> None:
     """Apply deadlines to suspended gates nobody answered, and wake their runs.
 
+    Suspended runs waiting for annotators past their round's deadline are woken too; they
+    then apply the round's deadline policy (proceed or reassign).
+
     Paused (in-process) gates apply their own deadline; suspended runs hold no process, so
     this command (run periodically by `govflow serve`) records the timeout policy in the
     ledger and reschedules the run, which then escalates or applies the safe default.
 
     Example: govflow review sweep
     """
+    from govflow.annotation.collect import sweep_expired_rounds
     from govflow.prefect_api import PrefectAPI
     from govflow.review.sweep import sweep_expired_gates
 
     with PrefectAPI() as api:
         swept = sweep_expired_gates(api=api, actor="govflow-sweeper")
+        woken = sweep_expired_rounds(api=api)
     for gate_id, run_id in swept:
         typer.echo(f"timed out {gate_id} (flow run {run_id}); run rescheduled")
+    for round_id, run_id in woken:
+        typer.echo(
+            f"annotation round {round_id} passed its deadline (flow run {run_id}); run rescheduled"
+        )
     if not swept:
         typer.echo("no expired gates")

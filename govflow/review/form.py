@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from govflow.hashing import canonical_time
-from govflow.review.kinds import ESCALATE, POLICIES
+from govflow.review.kinds import ESCALATE, POLICIES, ReviewKind
 from govflow.review.models import ReviewItem, ReviewRequest
 
 REVIEWER_FIELD = "reviewer_id"
@@ -46,12 +46,19 @@ def build_input_model(request: ReviewRequest, description: str) -> type:
             choice_type,
             Field(title=f"{index + 1}. {item.key}", description=_md_cell(item.excerpt(140))),
         )
-    fields[NOTE_FIELD] = (
-        str,
-        Field(default="", title="Note", description="Optional: why, or context for tier 2."),
-    )
+    fields[NOTE_FIELD] = (str, Field(default="", title="Note", description=_note_help(request)))
     model = create_model(f"Gate_{request.gate_id.replace('-', '_')}", __base__=RunInput, **fields)
     return model.with_initial_data(description=description)
+
+
+def _note_help(request: ReviewRequest) -> str:
+    if request.kind is ReviewKind.CONTESTED_ANNOTATION and request.tier >= 2:
+        return (
+            "Optional. Start with 'clarify:' to propose a guideline clarification: it drafts "
+            "a new guideline version for a lead to approve and queues similar items for "
+            "re-annotation."
+        )
+    return "Optional: why, or context for tier 2."
 
 
 def _md_cell(text: str) -> str:
