@@ -11,6 +11,9 @@ def test_prefect_yaml_declares_the_expected_deployments():
         ("ingest", "flows/ingest.py:ingest"),
         ("preprocess", "flows/preprocess.py:preprocess"),
         ("review-batch", "flows/review.py:review_batch"),
+        ("annotate", "flows/annotate.py:annotate"),
+        ("pipeline", "flows/pipeline.py:pipeline"),
+        ("calibrate", "flows/calibrate.py:calibrate"),
     ]
     assert SPECS[0].crons == [("0 2 * * *", "UTC")]
 
