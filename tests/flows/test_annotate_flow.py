@@ -358,3 +358,80 @@ def labeled_or_held(session, annotated_version_id, annotator, outcome):
     )
     records = read_version_records(session=session, version_id=annotated_version_id)
     return sorted(r["ticket_id"] for r in records if r["source_item"] in items)
+
+
+def test_calibration_session_keeps_a_failing_annotator_out_and_restores_a_passing_one(
+    flows, govflow_env, run_cli, tmp_path, monkeypatch
+):
+    from flows.calibrate import CalibrateParams, calibrate
+    from govflow.annotation.rounds import add_gold_items
+    from govflow.ledger.people import set_status
+
+    monkeypatch.setenv("GOVFLOW_REVIEW_POLL_INTERVAL", "1")
+    url = govflow_env["GOVFLOW_DATABASE_URL"]
+    version_id, _ = setup_ledger(url, tmp_path)
+    ledger = Ledger.open(url)
+    with ledger.session() as session:
+        records = read_version_records(session=session, version_id=version_id)
+        hashes = dict(
+            zip([r["ticket_id"] for r in records], prepare_items(records).hashes, strict=True)
+        )
+        add_gold_items(
+            session=session,
+            project="intent",
+            items=[(hashes[f"T{n:02d}"], truth(f"T{n:02d}")) for n in range(21, 31)],
+            actor="lee",
+        )
+        for person in ("a4", "a5"):
+            set_status(
+                session=session,
+                person_id=person,
+                status="needs_calibration",
+                actor="lee",
+                reason="test",
+            )
+    ledger.dispose()
+    by_hash = {h: t for t, h in hashes.items()}
+
+    export_dir = tmp_path / "calibration"
+    future, run_id = flows.start_flow(
+        calibrate,
+        params=CalibrateParams(project="intent", per_person=4, export_dir=str(export_dir)),
+    )
+    round_id, _ = wait_for(lambda: collecting_round(url), what="the calibration round")
+    lines = []
+    for person in ("a4", "a5"):
+        for line in (export_dir / f"{person}.jsonl").open():
+            task = json.loads(line)
+            label = truth(by_hash[task["item"]])
+            lines.append(
+                json.dumps(
+                    {
+                        "round": round_id,
+                        "item": task["item"],
+                        "annotator": person,
+                        "label": label if person == "a4" else wrong(label),
+                    }
+                )
+            )
+    answers = tmp_path / "calibration.jsonl"
+    answers.write_text("\n".join(lines) + "\n")
+    result = run_cli("annotations", "import", str(answers), "--round", round_id)
+    assert result.code == 0, result.out + result.err
+    assert result.out.splitlines() == [
+        "accepted 8, already recorded 0, rejected 0",
+        f"round {round_id} is complete: resumed flow run {run_id}",
+    ]
+    outcome = future.result(timeout=120)
+    assert (outcome.passed, outcome.failed) == (["a4"], ["a5"])
+    assert outcome.scores == {"a4": 1.0, "a5": 0.0}
+    ledger = Ledger.open(url)
+    with ledger.reader() as session:
+        assert session.get(Person, "a4").status == "active"
+        assert session.get(Person, "a5").status == "needs_calibration"
+        assigned = session.scalar(
+            select(func.count()).where(Assignment.round_id == round_id, Assignment.is_gold)
+        )
+        assert assigned == 8
+        assert verify_chain(session=session).is_intact
+    ledger.dispose()
