@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from flows.annotate import AnnotateParams, annotate
+from flows.ingest import BatchAborted
 from govflow.ledger.audit import verify_chain
 from govflow.ledger.datasets import (
     prepare_items,
@@ -28,6 +30,8 @@ from govflow.ledger.models import (
     Annotation,
     AnnotationRound,
     Assignment,
+    AuditEvent,
+    DatasetVersion,
     GuidelineVersion,
     Person,
     QuarantinedRow,
@@ -435,3 +439,99 @@ def test_calibration_session_keeps_a_failing_annotator_out_and_restores_a_passin
         assert assigned == 8
         assert verify_chain(session=session).is_intact
     ledger.dispose()
+
+
+def test_round_deadline_reassigns_missing_items_once_then_proceeds(
+    flows, govflow_env, run_cli, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GOVFLOW_REVIEW_POLL_INTERVAL", "1")
+    url = govflow_env["GOVFLOW_DATABASE_URL"]
+    version_id, _ = setup_ledger(url, tmp_path)
+    export_dir = tmp_path / "export"
+    future, _ = flows.start_flow(
+        annotate,
+        params=AnnotateParams(
+            project="intent",
+            version_id=version_id,
+            item_key="ticket_id",
+            overlap=2,
+            gold_rate=0.0,
+            audit_rate=0.0,
+            deadline_hours=8 / 3600,  # 8 seconds per deadline window
+            deadline_policy="reassign",
+            review_deadline_hours=8 / 3600,
+            export_dir=str(export_dir),
+        ),
+    )
+    round_id, _ = wait_for(lambda: collecting_round(url), what="the round")
+    # Everyone but a5 answers (a5 holds 12 of the 60 assignments); nobody disputes.
+    on_time = tmp_path / "on_time.jsonl"
+    on_time.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "round": round_id,
+                    "item": task["item"],
+                    "annotator": task["annotator"],
+                    "label": truth(task["data"]["ticket_id"]),
+                }
+            )
+            + "\n"
+            for person in ["a1", "a2", "a3", "a4"]
+            for task in map(json.loads, (export_dir / f"{person}.jsonl").open())
+        )
+    )
+    result = run_cli("annotations", "import", str(on_time), "--round", round_id)
+    assert result.out.splitlines() == [
+        "accepted 48, already recorded 0, rejected 0",
+        f"round {round_id}: 12 assignments still missing; the flow waits",
+    ]
+
+    def reassigned():
+        ledger = Ledger.open(url)
+        with ledger.reader() as session:
+            found = session.get(AnnotationRound, round_id)
+            moved = found.details.get("reassigned")
+            waiting = found.status == "collecting" and found.details.get("waits", 0) >= 2
+        ledger.dispose()
+        return moved if moved and waiting else None
+
+    moved = wait_for(reassigned, timeout=60, what="the reassignment")
+    assert (moved["moved"], moved["unplaced"]) == (12, 0)
+    # Nobody answers the reassigned items either: at the second deadline the round proceeds.
+    # Those items hold one label (overlap 2): contested; nobody answers that gate either, so
+    # they are excluded at its deadline (never silently kept), and 12 of 30 rows quarantined
+    # exceeds the labeled suite's 25% threshold: the batch gate times out and aborts.
+    with pytest.raises(BatchAborted, match="labeled batch aborted by the deadline policy"):
+        future.result(timeout=180)
+    ledger = Ledger.open(url)
+    with ledger.reader() as session:
+        collection = session.get(AnnotationRound, round_id).details["collection"]
+        statuses = sorted(
+            r["label_status"]
+            for r in read_version_records(
+                session=session,
+                version_id=session.scalars(
+                    select(DatasetVersion.id).where(DatasetVersion.stage == "annotated")
+                ).one(),
+            )
+        )
+    ledger.dispose()
+    late = collection.pop("missing_by_annotator")
+    assert collection == {"ended_by": "deadline", "assigned": 60, "annotated": 48, "missing": 12}
+    assert set(late) <= {"a1", "a2", "a3", "a4"} and sum(late.values()) == 12
+    assert statuses == ["accepted"] * 18 + ["excluded_at_deadline"] * 12
+    ledger = Ledger.open(url)
+    with ledger.reader() as session:
+        rows = session.execute(
+            select(Assignment.item_hash, Assignment.annotator_id).where(
+                Assignment.round_id == round_id
+            )
+        ).all()
+        events = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.subject == round_id)
+        ).all()
+    ledger.dispose()
+    assert len(rows) == 72 and len(set(rows)) == 72
+    assert events.count("annotation.reassigned") == 1
+    assert events[-1] == "annotation.collected"
