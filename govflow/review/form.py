@@ -121,6 +121,11 @@ def render_description(
     lines.append(f"**Choices:** {', '.join(f'`{c}`' for c in request.choices)}")
     if ESCALATE in request.choices:
         lines.append("(`escalate` sends the item to a specialist with your note)")
+    if request.kind is ReviewKind.CONTESTED_ANNOTATION and request.tier >= 2:
+        lines.append(
+            "(start your note with `clarify:` to propose a guideline clarification: a lead "
+            "approves it, and items with the same dispute are queued for re-annotation)"
+        )
     if request.guideline_excerpt:
         lines += ["", "> " + _md_cell(request.guideline_excerpt)]
     lines += [
