@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from govflow.hashing import canonical_time
 from govflow.ledger.datasets import get_version, parent_ids
 from govflow.ledger.models import (
     Annotation,
+    AnnotationRound,
     DatasetVersion,
     GuidelineVersion,
     ReviewDecision,
@@ -48,6 +49,7 @@ def _node(
         "validations": _validations(session, version.id),
         "reviews": _reviews(session, version.id),
         "guidelines": _guidelines(session, version.id),
+        "annotation_rounds": _rounds(session, version.id),
         "parents": [],
     }
     if depth >= max_depth:
@@ -103,6 +105,35 @@ def _reviews(session: Session, version_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def _rounds(session: Session, version_id: str) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(
+            AnnotationRound.id,
+            AnnotationRound.status,
+            GuidelineVersion.version,
+            func.count(Annotation.id),
+            func.count(func.distinct(Annotation.annotator_id)),
+            func.sum(case((Annotation.is_excluded, 1), else_=0)),
+        )
+        .join(GuidelineVersion, GuidelineVersion.id == AnnotationRound.guideline_version_id)
+        .outerjoin(Annotation, Annotation.round_id == AnnotationRound.id)
+        .where(AnnotationRound.dataset_version_id == version_id)
+        .group_by(AnnotationRound.id, AnnotationRound.status, GuidelineVersion.version)
+        .order_by(AnnotationRound.id)
+    ).all()
+    return [
+        {
+            "round": rid,
+            "status": status,
+            "guideline_version": guideline,
+            "annotations": int(labels),
+            "annotators": int(people),
+            "excluded": int(excluded or 0),
+        }
+        for rid, status, guideline, labels, people, excluded in rows
+    ]
+
+
 def _guidelines(session: Session, version_id: str) -> list[dict[str, Any]]:
     rows = session.execute(
         select(GuidelineVersion.id, GuidelineVersion.project, GuidelineVersion.version)
@@ -150,6 +181,11 @@ def _render(
         )
     for guide in node["guidelines"]:
         facts.append(f"guideline {guide['project']} v{guide['version']}")
+    for r in node.get("annotation_rounds", []):
+        facts.append(
+            f"annotation round {r['round']} ({r['status']}, guideline v{r['guideline_version']}): "
+            f"{r['annotations']} labels by {r['annotators']} annotators, {r['excluded']} excluded"
+        )
     has_parents = bool(node["parents"])
     for fact in facts:
         lines.append(f"{child_prefix}{'│' if has_parents else ' '}   {fact}")

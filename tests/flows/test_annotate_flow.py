@@ -332,6 +332,16 @@ def test_full_round_from_assignment_to_curated_labels(
         source = annotated["parents"][0]
         assert source["id"] == version_id
         assert [g["version"] for g in source["guidelines"]] == [1]
+        assert source["annotation_rounds"] == [
+            {
+                "round": outcome.round_id,
+                "status": "collected",
+                "guideline_version": 1,
+                "annotations": 90,
+                "annotators": 5,
+                "excluded": 18,
+            }
+        ]
         assert sorted(r["kind"] for r in source["reviews"]) == [
             "contested_annotation",
             "contested_annotation",
