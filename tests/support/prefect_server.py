@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -23,12 +24,26 @@ def free_port() -> int:
 
 
 class PrefectServer:
-    """``prefect server start`` in a subprocess with its own PREFECT_HOME and SQLite file."""
+    """``prefect server start`` in a subprocess with its own PREFECT_HOME and SQLite file.
 
-    def __init__(self, port: int, home: Path, *, auth_string: str | None = None) -> None:
+    ``database_url`` puts the server's own database elsewhere (e.g.
+    ``postgresql+asyncpg://...``); ``extra_env`` adds server settings.
+    """
+
+    def __init__(
+        self,
+        port: int,
+        home: Path,
+        *,
+        auth_string: str | None = None,
+        database_url: str | None = None,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
         self.port = port
         self.home = home
         self.auth_string = auth_string
+        self.database_url = database_url
+        self.extra_env = dict(extra_env or {})
         self.api_url = f"http://127.0.0.1:{port}/api"
         self.ui_url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -50,7 +65,9 @@ class PrefectServer:
             env["PREFECT_SERVER_API_AUTH_STRING"] = self.auth_string
         else:
             env.pop("PREFECT_SERVER_API_AUTH_STRING", None)
-        return env
+        if self.database_url:
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
+        return env | self.extra_env
 
     def start(self) -> PrefectServer:
         self.home.mkdir(parents=True, exist_ok=True)
