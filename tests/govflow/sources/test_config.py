@@ -266,7 +266,7 @@ def test_load_dataset_config_reports_unreadable_files(tmp_path: Path) -> None:
     )
 
 
-def test_demo_config_acquires_every_demo_ticket() -> None:
+def test_demo_config_acquires_the_demo_tickets_and_quarantines_the_bad_ones() -> None:
     config = load_dataset_config(DEMO_CONFIG)
 
     result = acquire(config)
@@ -277,9 +277,18 @@ def test_demo_config_acquires_every_demo_ticket() -> None:
         "raw": "support_tickets.raw",
         "preprocessed": "support_tickets.preprocessed",
     }
-    assert result.rows_in == 300
-    assert len(result.frame) == 300
-    assert result.quarantined == []
+    # demo/generate_sample.py writes 160 tickets, four of them broken on purpose.
+    assert result.rows_in == 160
+    assert len(result.frame) == 156
+    assert [
+        (q["source_row"], [(r["check"], r["column"]) for r in q["reasons"]])
+        for q in result.quarantined
+    ] == [
+        (23, [("invalid_json", None)]),
+        (58, [("missing_required", "text")]),
+        (77, [("wrong_type", "created_at")]),
+        (101, [("too_long", "text")]),
+    ]
     assert result.notes == []
     assert list(result.frame.columns) == [
         "ticket_id",
