@@ -14,16 +14,17 @@ Steps, each shown with the real ``govflow`` command it runs so it can be repeate
 4. ``govflow serve`` in the background (stopped on exit), serving deployments/prefect.yaml.
 5. ``govflow run pipeline/pipeline``: ingest, pre-process, annotate, consensus, review,
    labeled checkpoint and curated labeled version, on ``demo/data/support_tickets.jsonl``.
-   An unfinished demo run left by an earlier, interrupted ``make demo`` is continued instead.
 6. While the run waits for annotators, the simulated annotators (``python -m
    demo.annotators``, DEMO DATA) answer the round and ``govflow annotations import`` brings
    the labels back. At each review gate the demo prints the Prefect UI link and the
    ``govflow review decide`` command, and waits for a person to answer; nothing is answered
-   for them. When the run completes: the curated version's lineage, the run's summary and
-   ``govflow audit verify``.
+   for them. When the run completes: the run's summary (its Markdown artifact), the curated
+   labeled version's lineage and ``govflow audit verify``.
 
 Running it again is safe: the ledger is content-addressed and answered gates are never asked
-again, so a second run completes without waiting for anyone.
+again, so a second run completes without waiting for anyone. Stopping the demo (Ctrl-C,
+SIGTERM) cancels its unfinished run, which nothing could finish once ``govflow serve``
+stops; answers already given stay in the ledger and are not asked again.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shlex
 import signal
 import socket
@@ -65,7 +67,6 @@ PEOPLE = [
     ("lead-1", "lead", "Demo lead"),
 ]
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-RESUMABLE = ["PAUSED", "SCHEDULED"]
 
 
 class DemoError(Exception):
@@ -103,6 +104,7 @@ class Demo:
         self.api_url = os.environ.get("PREFECT_API_URL", "").rstrip("/")
         self.own_server = not self.api_url
         self.started: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+        self.run_id: str | None = None
         self.tokens = self.home / "demo-tokens"
         self.logs = self.home / "demo-logs"
 
@@ -273,27 +275,12 @@ class Demo:
         return PrefectAPI(self.api_url)
 
     def trigger(self) -> str:
-        flow, _, deployment = DEPLOYMENT.partition("/")
-        with self.api() as api:
-            deployment_id = api.get_json(f"/deployments/name/{flow}/{deployment}")["id"]
-            unfinished = api.post_json(
-                "/flow_runs/filter",
-                {
-                    "deployments": {"id": {"any_": [deployment_id]}},
-                    "flow_runs": {"state": {"type": {"any_": RESUMABLE}}},
-                    "sort": "EXPECTED_START_TIME_DESC",
-                },
-            )
-        for run in unfinished:
-            if run.get("parameters") == {"params": PARAMS}:
-                say(
-                    f"\ncontinuing the unfinished demo run {run['name']} ({run['id']}, "
-                    f"{run['state']['name']}) that an earlier `make demo` left"
-                )
-                return str(run["id"])
         params_file = self.home / "demo-params.json"
         params_file.write_text(json.dumps({"params": PARAMS}, indent=2) + "\n")
-        return self.govflow("run", DEPLOYMENT, "--params-file", display_path(params_file)).strip()
+        self.run_id = self.govflow(
+            "run", DEPLOYMENT, "--params-file", display_path(params_file)
+        ).strip()
+        return self.run_id
 
     # Step 6: follow the run ------------------------------------------------------------
     def follow(self, run_id: str) -> dict[str, Any]:
@@ -362,14 +349,17 @@ class Demo:
         run_id = gate["flow_run_id"]
         link = f"{ui_base_url()}/runs/flow-run/{run_id}"
         reviewer = _reviewer_for(gate)
-        suggested = self.suggestions(gate)
-        sets = " ".join(f"--set {shlex.quote(f'{key}={suggested[key]}')}" for key in gate["items"])
         token = display_path(self.tokens / f"{reviewer}.token")
         say(
             f"\n=== review gate: {gate['kind']} (tier {gate['tier']}), "
             f"{len(gate['items'])} item(s), choices: {', '.join(gate['choices'])}"
         )
-        self.govflow("review", "show", run_id)
+        shown = self.govflow("review", "show", run_id, show_stdout=False)
+        # The command's own closing hints give way to the fuller ones printed below.
+        hints = ("answer in the UI:", "or: govflow review decide")
+        say("\n".join(line for line in shown.splitlines() if not line.startswith(hints)).rstrip())
+        suggested = _suggestions(gate, shown)
+        sets = " ".join(f"--set {shlex.quote(f'{key}={suggested[key]}')}" for key in gate["items"])
         say(f"\nAnswer it in the Prefect UI ('Resume' on the run's page), as {reviewer}:")
         say(f"    {link}")
         say("or from a terminal (pre-filled with the machine's suggestions; change what you")
@@ -378,27 +368,7 @@ class Demo:
             f"    {self.cli_prefix()} review decide {run_id} --reviewer {reviewer} "
             f"--token-file {token} {sets}"
         )
-        say("The demo waits for the answer (Ctrl-C stops it; `make demo` continues later).")
-
-    def suggestions(self, gate: dict[str, Any]) -> dict[str, str]:
-        """The machine's suggestion per item when it is a valid choice, else a safe default."""
-        from govflow.ledger.engine import Ledger
-        from govflow.ledger.models import ReviewTask
-
-        ledger = Ledger.open(upgrade=False)
-        try:
-            with ledger.reader() as session:
-                task = session.get(ReviewTask, gate["gate_id"])
-                items = list(task.items) if task is not None else []
-        finally:
-            ledger.dispose()
-        proposed = {item["key"]: item.get("suggestion") for item in items}
-        choices = [c for c in gate["choices"] if c != "escalate"]
-        fallback = "approve" if "approve" in choices else choices[0]
-        return {
-            key: proposed[key] if proposed.get(key) in choices else fallback
-            for key in gate["items"]
-        }
+        say("The demo waits for the answer (Ctrl-C stops it; answers already given are kept).")
 
     # Step 7: the outcome ---------------------------------------------------------------
     def report(self, run: dict[str, Any]) -> None:
@@ -407,20 +377,21 @@ class Demo:
             raise DemoError(
                 f"the pipeline run {run['name']} ended {state.get('name')}: "
                 f"{state.get('message') or '(no message)'}\n"
-                f"(server log: {display_path(self.logs / 'govflow-serve.log')})"
+                f"(log: {display_path(self.logs / 'govflow-serve.log')})"
             )
-        result = _flow_result(run["id"])
-        version_id = _field(result, "labeled_version_id")
         summary = self.summary_artifact(run["id"])
-        if summary:
-            say("\n=== the run's summary (Prefect artifact)\n")
-            say(summary)
-        if version_id:
-            self.govflow("lineage", str(version_id))
+        match = re.search(r"Labeled version \*\*`(dv-[0-9a-f]+)`\*\*", summary or "")
+        if summary is None or match is None:
+            raise DemoError(f"the pipeline run {run['name']} published no summary artifact")
+        version_id = match[1]
+        say("\n=== the run's summary (its Prefect artifact; the lineage follows)\n")
+        say(summary.split("\n## Lineage", 1)[0].rstrip())
+        self.govflow("lineage", version_id)
         self.govflow("audit", "verify")
         say(f"\ndone in {elapsed():.1f} s: the curated labeled version is {version_id}")
 
     def summary_artifact(self, run_id: str) -> str | None:
+        """The Markdown summary the pipeline run published, if any."""
         with self.api() as api:
             artifacts = api.post_json(
                 "/artifacts/filter",
@@ -428,12 +399,30 @@ class Demo:
                     "artifacts": {
                         "flow_run_id": {"any_": [run_id]},
                         "type": {"any_": ["markdown"]},
+                        "key": {"like_": "pipeline-"},
                     },
                     "sort": "CREATED_DESC",
                     "limit": 1,
                 },
             )
         return str(artifacts[0]["data"]) if artifacts else None
+
+    def cancel_unfinished(self) -> None:
+        """Cancel the demo's run and its children if they are still going: once `govflow
+        serve` stops, nothing would ever finish them. A new `make demo` starts afresh, and
+        gates answered meanwhile are not asked again."""
+        if self.run_id is None:
+            return
+        with contextlib.suppress(Exception), self.api() as api:
+            for run_id in sorted(_family(api, self.run_id)):
+                state = api.flow_run(run_id).get("state") or {}
+                if state.get("type") not in TERMINAL:
+                    api.set_state(
+                        run_id,
+                        {"type": "CANCELLED", "message": "the demo was stopped"},
+                        force=True,
+                    )
+                    say(f"cancelled flow run {run_id} ({state.get('name')})")
 
 
 # Helpers ---------------------------------------------------------------------------------
@@ -528,19 +517,25 @@ def _reviewer_for(gate: dict[str, Any]) -> str:
     return "spec-1" if gate["tier"] >= 2 else "rev-1"
 
 
-def _flow_result(run_id: str) -> Any:
-    """Load the completed run's persisted result through Prefect's client."""
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        state = client.read_flow_run(run_id).state
-    return state.result(raise_on_failure=False) if state is not None else None
-
-
-def _field(result: Any, name: str) -> Any:
-    if isinstance(result, dict):
-        return result.get(name)
-    return getattr(result, name, None)
+def _suggestions(gate: dict[str, Any], shown: str) -> dict[str, str]:
+    """Pre-fill each item with the machine's suggestion from the gate's item table (as
+    `govflow review show` prints it), when that is a valid choice; else a safe default."""
+    proposed: dict[str, str] = {}
+    header: list[str] | None = None
+    for line in shown.splitlines():
+        if not line.startswith("|"):
+            continue
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if header is None:
+            header = cells if {"item", "suggestion"} <= set(cells) else None
+        elif not set("".join(cells)) <= set("-: "):
+            row = dict(zip(header, cells, strict=False))
+            proposed[row.get("item", "")] = row.get("suggestion", "").split(" ")[0]
+    choices = [choice for choice in gate["choices"] if choice != "escalate"]
+    fallback = "approve" if "approve" in choices else choices[0]
+    return {
+        key: proposed[key] if proposed.get(key) in choices else fallback for key in gate["items"]
+    }
 
 
 def _on_signal(signum: int, _frame: object) -> None:
@@ -548,6 +543,8 @@ def _on_signal(signum: int, _frame: object) -> None:
 
 
 def main() -> int:
+    # Explicitly: a shell starting the demo in the background would leave Ctrl-C ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)
     demo = Demo()
@@ -566,7 +563,7 @@ def main() -> int:
         print(f"\ndemo failed: {exc}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
-        say("\ninterrupted: stopping what the demo started (`make demo` continues the run later)")
+        say("\ninterrupted: stopping what the demo started")
         return 130
     except Terminated as exc:
         say(f"\n{exc}: stopping what the demo started")
@@ -574,6 +571,7 @@ def main() -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        demo.cancel_unfinished()
         demo.stop_all()
 
 
