@@ -187,6 +187,7 @@ class Demo:
         if not self.own_server:
             say(f"using the Prefect server at PREFECT_API_URL={self.api_url}")
             return
+        self._stop_leftover("prefect-server")  # before choosing: it may hold port 4200
         port = _choose_port()
         prefect_home = self.home / "prefect"
         prefect_home.mkdir(parents=True, exist_ok=True)
