@@ -19,7 +19,6 @@ from govflow.validation.suites import SuiteSpec, load_suite, load_suite_file
 from tests.govflow.validation.test_suites import write_suite
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLE = ROOT / "demo" / "data" / "support_tickets.jsonl"
 COLUMNS = ["ticket_id", "text", "channel", "created_at"]
 WHEN = "2026-10-25T09:32:00Z"
 
