@@ -28,6 +28,7 @@ from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
 from flows.ingest import BatchAborted
+from flows.results import AnnotateResult
 from tasks.annotate import (
     calibrate,
     consensus_for,
@@ -70,31 +71,6 @@ class AnnotateParams(BaseModel):
     waiver_days: int = Field(default=30, ge=1)
     chunk_size: int = Field(default=50_000, ge=100)
     export_dir: str | None = None
-
-
-class AnnotateResult(BaseModel):
-    round_id: str
-    input_version_id: str
-    annotated_version_id: str
-    labeled_version_id: str
-    guideline_version_id: str
-    items: int
-    labels_counted: int
-    labels_excluded: int
-    needs_calibration: list[str]
-    contested: int
-    audited: int
-    audit_overrides: int
-    decided_by_people: int
-    status_counts: dict[str, int]
-    rows_passed: int
-    rows_quarantined: int
-    statistics: dict
-    collection: dict
-    draft_guideline_id: str | None = None
-    guideline_published: bool = False
-    reannotation_round_id: str | None = None
-    reannotation_items: int = 0
 
 
 @flow(name="annotate", persist_result=True, task_runner=ThreadPoolTaskRunner(max_workers=2))

@@ -18,6 +18,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
+from flows.results import CalibrateResult
 from govflow.ledger.engine import Ledger
 from tasks.annotate import export_round
 from tasks.ingest import flow_actor
@@ -33,13 +34,6 @@ class CalibrateParams(BaseModel):
     seed: int = Field(default=0, description="A new session for the same people: a new seed.")
     deadline_hours: float = Field(default=72, gt=0)
     export_dir: str | None = None
-
-
-class CalibrateResult(BaseModel):
-    round_id: str
-    passed: list[str]
-    failed: list[str]
-    scores: dict[str, float]
 
 
 @task(name="open-calibration-round", cache_policy=NO_CACHE, persist_result=False)

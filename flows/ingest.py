@@ -24,6 +24,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
+from flows.results import IngestResult
 from govflow.errors import GovflowError
 from tasks.ingest import (
     acquire_source,
@@ -45,19 +46,6 @@ class IngestParams(BaseModel):
     review_deadline_hours: float = Field(default=48, gt=0)
     waiver_days: int = Field(default=30, ge=1, description="How long a waiver stays valid.")
     data_docs: bool = Field(default=True, description="Build Great Expectations Data Docs.")
-
-
-class IngestResult(BaseModel):
-    dataset: str
-    raw_version_id: str
-    validated_version_id: str
-    rows_read: int
-    rows_quarantined_at_acquisition: int
-    rows_validated: int
-    rows_quarantined_by_suite: int
-    rows_passed: int
-    waived: list[str] = Field(default_factory=list)
-    decided_by: list[str] = Field(default_factory=list)
 
 
 class BatchAborted(GovflowError):

@@ -23,9 +23,10 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, Field
 
-from flows.annotate import AnnotateParams, AnnotateResult, annotate
-from flows.ingest import IngestParams, IngestResult, ingest
-from flows.preprocess import PreprocessParams, PreprocessResult, preprocess
+from flows.annotate import AnnotateParams, annotate
+from flows.ingest import IngestParams, ingest
+from flows.preprocess import PreprocessParams, preprocess
+from flows.results import AnnotateResult, IngestResult, PipelineResult, PreprocessResult
 from govflow.ledger.engine import Ledger
 
 
@@ -47,21 +48,6 @@ class PipelineParams(BaseModel):
     audit_rate: float = Field(default=0.02, ge=0, le=1)
     method: Literal["dawid_skene", "majority"] = "dawid_skene"
     data_docs: bool = True
-
-
-class PipelineResult(BaseModel):
-    dataset: str
-    raw_version_id: str
-    validated_version_id: str
-    preprocessed_version_id: str
-    curated_version_id: str
-    annotated_version_id: str
-    labeled_version_id: str
-    round_id: str
-    ingest: IngestResult
-    preprocess: PreprocessResult
-    annotate: AnnotateResult
-    summary: str
 
 
 @task(name="publish-guideline", cache_policy=NO_CACHE, persist_result=False)

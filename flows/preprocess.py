@@ -21,6 +21,7 @@ from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
 from flows.ingest import BatchAborted
+from flows.results import PreprocessResult
 from tasks.ingest import publish_validation_artifacts, record_checkpoint, register_passed_rows
 from tasks.preprocess import load_version, register_preprocessed, transform
 from tasks.validation import validate_in_chunks
@@ -34,19 +35,6 @@ class PreprocessParams(BaseModel):
     review_deadline_hours: float = Field(default=48, gt=0)
     waiver_days: int = Field(default=30, ge=1)
     data_docs: bool = True
-
-
-class PreprocessResult(BaseModel):
-    dataset: str
-    input_version_id: str
-    preprocessed_version_id: str
-    curated_version_id: str
-    rows_in: int
-    exact_duplicates_removed: int
-    near_duplicates_marked: int
-    redactions: dict[str, int]
-    rows_quarantined: int
-    rows_passed: int
 
 
 @flow(name="preprocess", persist_result=True, task_runner=ThreadPoolTaskRunner(max_workers=2))

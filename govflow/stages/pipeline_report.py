@@ -11,9 +11,7 @@ from govflow.ledger.lineage import build_lineage, render_tree
 from govflow.ledger.models import ReviewDecision, ReviewTask
 
 if TYPE_CHECKING:
-    from flows.annotate import AnnotateResult
-    from flows.ingest import IngestResult
-    from flows.preprocess import PreprocessResult
+    from flows.results import AnnotateResult, IngestResult, PreprocessResult
 
 
 def _versions(ingested: IngestResult, pre: PreprocessResult, ann: AnnotateResult) -> list[str]:
