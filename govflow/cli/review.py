@@ -102,6 +102,11 @@ def _gates_from_ledger(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 "kind": task.kind,
                 "tier": task.tier,
                 "items": [item["key"] for item in task.items],
+                "suggestions": {
+                    item["key"]: item["suggestion"]
+                    for item in task.items
+                    if item.get("suggestion") is not None
+                },
                 "choices": task.details.get("choices", []),
                 "assignees": task.details.get("assignees", []),
                 "deadline": canonical_time(task.deadline),

@@ -37,7 +37,12 @@ def open_review_task(
         guideline_version_id=request.guideline_version_id,
         payload_hash=request.payload_hash,
         items=[
-            {"key": item.key, "payload_hash": item.payload_hash, "conflicted": item.conflicted}
+            {
+                "key": item.key,
+                "payload_hash": item.payload_hash,
+                "conflicted": item.conflicted,
+                "suggestion": item.suggestion,
+            }
             for item in request.items
         ],
         details={

@@ -37,6 +37,9 @@ def gate_summary(
         "kind": request.kind.value,
         "tier": request.tier,
         "items": [item.key for item in request.items],
+        "suggestions": {
+            item.key: item.suggestion for item in request.items if item.suggestion is not None
+        },
         "choices": list(request.choices),
         "assignees": request.assignees,
         "deadline": canonical_time(due),

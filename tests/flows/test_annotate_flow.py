@@ -218,6 +218,7 @@ def test_full_round_from_assignment_to_curated_labels(
 
     gate = flows.wait_paused(run_id, timeout=120)
     assert gate["kind"] == "contested_annotation"
+    assert gate["suggestions"][audit_key_of(gate)] == truth(audit_key_of(gate))
     audit_key = sorted(set(gate["items"]) - DISPUTED)
     assert sorted(gate["items"]) == sorted(["T01", "T02", *audit_key]) and len(audit_key) == 1
     answer = decide(
@@ -545,3 +546,8 @@ def test_round_deadline_reassigns_missing_items_once_then_proceeds(
     assert len(rows) == 72 and len(set(rows)) == 72
     assert events.count("annotation.reassigned") == 1
     assert events[-1] == "annotation.collected"
+
+
+def audit_key_of(gate) -> str:
+    (key,) = set(gate["items"]) - DISPUTED
+    return key
