@@ -21,7 +21,7 @@ def register(
 
     Registering the same content again returns the same id and writes nothing.
 
-    Example: govflow datasets register demo/data/support_tickets.jsonl --name support-tickets
+    Example: govflow datasets register demo/data/support_tickets.gold.jsonl --name gold
     """
     from govflow.ledger.datasets import SourceSpec, prepare_items, register_dataset_version
     from govflow.sources.files import detect_format, read_records

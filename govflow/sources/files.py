@@ -64,7 +64,10 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
                     value = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise SourceError(
-                        str(path), f"line {line_no} is not valid JSON: {exc.msg}"
+                        str(path),
+                        f"line {line_no} is not valid JSON: {exc.msg} (column {exc.colno})",
+                        hint="fix or remove the line, or ingest the file with a dataset config "
+                        "(flows/ingest.py), which quarantines bad lines with their reasons",
                     ) from exc
                 if not isinstance(value, dict):
                     raise SourceError(

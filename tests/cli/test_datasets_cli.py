@@ -70,7 +70,11 @@ def test_register_broken_jsonl_names_the_line(run_cli, tmp_path):
     result = run_cli("datasets", "register", str(data), "--name", "x")
 
     assert result.code == 2
-    assert result.err == (f"Error: {data}: line 2 is not valid JSON: Expecting value\n")
+    assert result.err == (
+        f"Error: {data}: line 2 is not valid JSON: Expecting value (column 1) (fix or remove "
+        "the line, or ingest the file with a dataset config (flows/ingest.py), which "
+        "quarantines bad lines with their reasons)\n"
+    )
 
 
 def test_register_undecodable_csv_is_reported(run_cli, tmp_path):
