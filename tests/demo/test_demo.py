@@ -207,6 +207,7 @@ def _port_is_open(port: int) -> bool:
 
 
 @pytest.mark.prefect
+@pytest.mark.slow
 def test_demo_runs_end_to_end_and_a_second_run_asks_nobody(tmp_path):
     port = free_port()
     home = tmp_path / "home"

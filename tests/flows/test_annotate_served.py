@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from govflow.ledger.datasets import read_version_records
@@ -28,6 +29,7 @@ from tests.flows.test_annotate_flow import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
 
 
 def test_deployed_round_suspends_until_the_import_resumes_it(
