@@ -71,7 +71,8 @@ def _accepted(reviewer: str, choice: str) -> str:
     )
 
 
-def _version_rows(ledger_url: str) -> dict[str, dict[str, int]]:
+def _ledger_rows(ledger_url: str) -> tuple[dict[str, dict[str, int]], list, list]:
+    """Rows per version (by flow run and stage), the decisions and the waivers."""
     ledger = Ledger.open(ledger_url)
     with ledger.reader() as session:
         rows: dict[str, dict[str, int]] = {}
@@ -86,10 +87,11 @@ def _version_rows(ledger_url: str) -> dict[str, dict[str, int]]:
 
 
 def test_two_workers_run_concurrent_ingests_and_gates_exactly_once(stack, workers, tmp_path):
-    deployments = register_deployments(stack)
+    register_deployments(stack)
     tokens = add_reviewers(
         stack.ledger_url, tmp_path / "tokens", {"bob": "reviewer", "rita": "lead"}
     )
+    # Two runs at a time each: four runs at once cannot all go to the first worker that polls.
     pool = [workers("ops-worker-1", limit=2), workers("ops-worker-2", limit=2)]
     wait_workers_online(stack, pool)
     configs = _write_batches(tmp_path / "data")
@@ -109,7 +111,6 @@ def test_two_workers_run_concurrent_ingests_and_gates_exactly_once(stack, worker
         stack, run_ids, lambda gate: policy[gate["flow_run_id"]], tokens
     )
 
-    assert "ingest" in deployments
     states = {run_id: outcome.states[run_id]["name"] for run_id in run_ids}
     logs = "\n".join(w.log()[-4000:] for w in pool)
     assert states == dict.fromkeys(run_ids, "Completed"), logs
@@ -133,7 +134,7 @@ def test_two_workers_run_concurrent_ingests_and_gates_exactly_once(stack, worker
     assert sum(started, Counter()) == dict(zip(run_ids, executions, strict=True)), logs
     assert all(started), logs
 
-    versions, decisions, waivers = _version_rows(stack.ledger_url)
+    versions, decisions, waivers = _ledger_rows(stack.ledger_url)
     assert versions == {
         run_ids[0]: {"raw": 200, "validated": 200},
         run_ids[1]: {"raw": 198, "validated": 196},
@@ -173,4 +174,4 @@ def test_two_workers_run_concurrent_ingests_and_gates_exactly_once(stack, worker
         "validation.waived": 2,
     }
     verify = stack.run("govflow", "audit", "verify").check()
-    assert verify.out.startswith(f"audit chain intact: {counts['audit_events']} events")
+    assert verify.out.startswith("audit chain intact: 24 events")

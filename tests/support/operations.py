@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 from sqlalchemy import create_engine, func, select, text
@@ -172,9 +172,9 @@ def register_deployments(stack: Stack) -> list[str]:
 
 
 # Workers --------------------------------------------------------------------------------
-def _process_table() -> dict[int, tuple[int, int]]:
-    """Return {pid: (parent pid, process group)} for every process, from /proc."""
-    table = {}
+def _parents() -> dict[int, int]:
+    """Return {pid: parent pid} for every process, from /proc."""
+    parents = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -183,19 +183,18 @@ def _process_table() -> dict[int, tuple[int, int]]:
         except OSError:
             continue
         # The command name is in parentheses and may hold spaces: split after the last ')'.
-        fields = stat.rsplit(")", 1)[1].split()
-        table[int(entry.name)] = (int(fields[1]), int(fields[2]))
-    return table
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return parents
 
 
 def descendants(pid: int) -> list[int]:
     """Return every live process below ``pid`` (a worker's flow-run processes)."""
-    table = _process_table()
+    parents = _parents()
     found: list[int] = []
     frontier = [pid]
     while frontier:
         parent = frontier.pop()
-        children = [p for p, (ppid, _) in table.items() if ppid == parent]
+        children = [child for child, ppid in parents.items() if ppid == parent]
         found.extend(children)
         frontier.extend(children)
     return found
@@ -217,6 +216,7 @@ class Worker:
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    log_file: IO[bytes]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -265,13 +265,18 @@ class Worker:
                 self.process.wait(timeout=10)
             for pid in children:
                 _signal_group(pid, signal.SIGKILL)
+        self.log_file.close()
 
 
 def start_worker(
     stack: Stack, name: str, *, limit: int | None = None, env: Mapping[str, str] | None = None
 ) -> Worker:
-    """Start a process worker on a machine of its own (see ``Stack.env``)."""
+    """Start a process worker on a machine of its own (see ``Stack.env``).
+
+    It looks for work every second (Prefect's default is 10 s) so runs start promptly.
+    """
     log_path = stack.root / f"{name}.log"
+    log_file = log_path.open("ab")
     argv = [str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--type", "process"]
     argv += ["--name", name]
     if limit is not None:
@@ -280,11 +285,11 @@ def start_worker(
         argv,
         cwd=ROOT,
         env=stack.env(name, PREFECT_WORKER_QUERY_SECONDS="1", **dict(env or {})),
-        stdout=log_path.open("ab"),
+        stdout=log_file,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    return Worker(name=name, process=process, log_path=log_path)
+    return Worker(name=name, process=process, log_path=log_path, log_file=log_file)
 
 
 def wait_workers_online(stack: Stack, workers: Sequence[Worker], timeout: float = 120) -> None:
@@ -511,9 +516,12 @@ def crash_detection_automation(within_s: int) -> dict[str, Any]:
     """Prefect's documented zombie-run automation (docs: "Detect and respond to zombie flows").
 
     After a run's heartbeat, expect another event of that run (a heartbeat or any state
-    change, so Suspended gates do not count as silence) within ``within_s``; else the run is
-    marked Crashed. Flow processes send heartbeats every PREFECT_FLOWS_HEARTBEAT_FREQUENCY
-    seconds (at least 30; 180 by default in Prefect 3.9), so ``within_s`` must exceed it.
+    change) within ``within_s``; else the run is marked Crashed. Flow processes send
+    heartbeats every PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds (at least 30; 180 by default
+    in Prefect 3.9), so ``within_s`` must exceed it. ``expect`` must be the wildcard of the
+    current docs: the older recipe listed only terminal states, and a run suspended at a
+    review gate (no process, no heartbeats) was then marked Crashed ``within_s`` after it
+    suspended.
     """
     return {
         "name": CRASH_AUTOMATION,
@@ -581,17 +589,18 @@ def lock_waiters(conn: Any) -> list[int]:
     return [row[0] for row in rows]
 
 
-def running_tasks(stack: Stack, run_id: str) -> list[str]:
-    """Names of the run's task runs that are Running now."""
+def running_tasks(stack: Stack, run_id: str, task: str) -> list[str]:
+    """The run's task runs of the task named ``task`` that are Running now."""
     with stack.api() as api:
-        tasks = api.post_json(
+        runs = api.post_json(
             "/task_runs/filter",
             {
                 "flow_runs": {"id": {"any_": [run_id]}},
                 "task_runs": {"state": {"type": {"any_": ["RUNNING"]}}},
             },
         )
-    return sorted(t["name"] for t in tasks)
+    # Task run names are the task's name and a short suffix: register-passed-rows-9a9.
+    return sorted(r["name"] for r in runs if r["name"].rsplit("-", 1)[0] == task)
 
 
 def wait_until(check: Callable[[], Any], what: str, *, timeout: float = RUN_TIMEOUT_S) -> Any:
