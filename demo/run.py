@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shlex
 import signal
 import socket
@@ -359,7 +358,7 @@ class Demo:
         # The command's own closing hints give way to the fuller ones printed below.
         hints = ("answer in the UI:", "or: govflow review decide")
         say("\n".join(line for line in shown.splitlines() if not line.startswith(hints)).rstrip())
-        suggested = _suggestions(gate, shown)
+        suggested = _suggestions(gate)
         sets = " ".join(f"--set {shlex.quote(f'{key}={suggested[key]}')}" for key in gate["items"])
         say(f"\nAnswer it in the Prefect UI ('Resume' on the run's page), as {reviewer}:")
         say(f"    {link}")
@@ -381,15 +380,45 @@ class Demo:
                 f"(log: {display_path(self.logs / 'govflow-serve.log')})"
             )
         summary = self.summary_artifact(run["id"])
-        match = re.search(r"Labeled version \*\*`(dv-[0-9a-f]+)`\*\*", summary or "")
-        if summary is None or match is None:
-            raise DemoError(f"the pipeline run {run['name']} published no summary artifact")
-        version_id = match[1]
+        version_id = self.labeled_version(run["id"])
+        if summary is None or version_id is None:
+            raise DemoError(f"the pipeline run {run['name']} left no summary or labeled version")
         say("\n=== the run's summary (its Prefect artifact; the lineage follows)\n")
         say(summary.split("\n## Lineage", 1)[0].rstrip())
         self.govflow("lineage", version_id)
         self.govflow("audit", "verify")
         say(f"\ndone in {elapsed():.1f} s: the curated labeled version is {version_id}")
+
+    def labeled_version(self, run_id: str) -> str | None:
+        """The labeled version the run (or one of its subflows) registered, from the ledger.
+
+        A re-run registers nothing new: its subflow finds the version the first run made, so
+        fall back to the newest labeled version of the demo dataset.
+        """
+        from sqlalchemy import select
+
+        from govflow.ledger.engine import Ledger
+        from govflow.ledger.models import DatasetVersion
+
+        with self.api() as api:
+            family = _family(api, run_id)
+        ledger = Ledger.open()
+        try:
+            with ledger.reader() as session:
+                labeled = select(DatasetVersion.id).where(DatasetVersion.stage == "labeled")
+                found = (
+                    session.scalars(
+                        labeled.where(DatasetVersion.flow_run_id.in_(sorted(family)))
+                    ).first()
+                    or session.scalars(
+                        labeled.where(DatasetVersion.name == "support_tickets").order_by(
+                            DatasetVersion.created_at.desc()
+                        )
+                    ).first()
+                )
+        finally:
+            ledger.dispose()
+        return found
 
     def summary_artifact(self, run_id: str) -> str | None:
         """The Markdown summary the pipeline run published, if any."""
@@ -518,20 +547,10 @@ def _reviewer_for(gate: dict[str, Any]) -> str:
     return "spec-1" if gate["tier"] >= 2 else "rev-1"
 
 
-def _suggestions(gate: dict[str, Any], shown: str) -> dict[str, str]:
-    """Pre-fill each item with the machine's suggestion from the gate's item table (as
-    `govflow review show` prints it), when that is a valid choice; else a safe default."""
-    proposed: dict[str, str] = {}
-    header: list[str] | None = None
-    for line in shown.splitlines():
-        if not line.startswith("|"):
-            continue
-        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
-        if header is None:
-            header = cells if {"item", "suggestion"} <= set(cells) else None
-        elif not set("".join(cells)) <= set("-: "):
-            row = dict(zip(header, cells, strict=False))
-            proposed[row.get("item", "")] = row.get("suggestion", "").split(" ")[0]
+def _suggestions(gate: dict[str, Any]) -> dict[str, str]:
+    """Pre-fill each item with the machine's suggestion (from the gate's summary) when that
+    is a valid choice; else a safe default."""
+    proposed = gate.get("suggestions") or {}
     choices = [choice for choice in gate["choices"] if choice != "escalate"]
     fallback = "approve" if "approve" in choices else choices[0]
     return {
