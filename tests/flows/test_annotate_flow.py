@@ -321,7 +321,16 @@ def test_full_round_from_assignment_to_curated_labels(
             ("contested_annotation", 2, "decided"),
             ("promotion_approval", 1, "decided"),
         ]
-        assert session.scalar(select(func.count()).select_from(ReviewDecision)) == 5
+        stamped = session.execute(
+            select(ReviewTask.kind, ReviewDecision.guideline_version_id, func.count())
+            .join(ReviewTask, ReviewTask.id == ReviewDecision.review_task_id)
+            .group_by(ReviewTask.kind, ReviewDecision.guideline_version_id)
+            .order_by(ReviewTask.kind)
+        ).all()
+        assert stamped == [
+            ("contested_annotation", guidelines[0].id, 4),
+            ("promotion_approval", guidelines[1].id, 1),
+        ]
         quarantined = session.scalars(select(QuarantinedRow.reasons)).all()
         assert len(quarantined) == 1
         assert "held_for_reannotation" in json.dumps(quarantined[0])
