@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from govflow.ledger.engine import Ledger
@@ -27,6 +28,8 @@ from tests.support.operations import (
     trigger_runs,
     wait_workers_online,
 )
+
+pytestmark = pytest.mark.slow
 
 DEPLOYMENT = "ingest/ingest"
 SHARED = [ticket(n) for n in range(1, 41)]  # 40 tickets every batch contains

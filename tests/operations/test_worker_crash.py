@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from govflow.ledger.datasets import version_id_for
@@ -38,6 +39,8 @@ from tests.support.operations import (
     wait_until,
     wait_workers_online,
 )
+
+pytestmark = pytest.mark.slow
 
 DEPLOYMENT = "ingest/ingest"
 UNIQUE_CHECK = "expect_column_values_to_be_unique(ticket_id)"
