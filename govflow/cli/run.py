@@ -46,6 +46,21 @@ def collect_parameters(params: list[str], params_file: Path | None) -> dict[str,
     return merged
 
 
+def merge_defaults(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Overlay ``given`` on the deployment's defaults, object by object.
+
+    Prefect merges run parameters with a deployment's defaults only at the top level, so
+    ``--param params.data_docs=false`` alone would replace the whole ``params`` object.
+    """
+    merged = dict(defaults)
+    for key, value in given.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_defaults(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def run(
     deployment: str = typer.Argument(..., help="FLOW/DEPLOYMENT, e.g. ingest/ingest-nightly."),
     params: list[str] = typer.Option(
@@ -78,8 +93,11 @@ def run(
                 f"deployment {deployment!r} not found on {api.url}",
                 hint="is `govflow serve` running? `prefect deployment ls` lists deployments",
             )
-        deployment_id = response.json()["id"]
-        body: dict[str, Any] = {"parameters": parameters}
+        found = response.json()
+        deployment_id = found["id"]
+        body: dict[str, Any] = {
+            "parameters": merge_defaults(found.get("parameters") or {}, parameters)
+        }
         if idempotency_key:
             body["idempotency_key"] = idempotency_key
         created = api.request("POST", f"/deployments/{deployment_id}/create_flow_run", json=body)
@@ -99,18 +117,13 @@ def run(
 def _follow(api: Any, run_id: str, *, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     last = None
+    told: set[tuple[str, str]] = set()
     while time.monotonic() < deadline:
         state = api.flow_run(run_id).get("state") or {}
         label = (state.get("type"), state.get("name"))
         if label != last:
             last = label
-            if state.get("type") == "PAUSED":
-                typer.echo(
-                    f"waiting for people: {state.get('name')} at a review gate; "
-                    f"see `govflow review show {run_id}`",
-                    err=True,
-                )
-            else:
+            if state.get("type") != "PAUSED":
                 typer.echo(f"state: {state.get('name')}", err=True)
         if state.get("type") in TERMINAL:
             if state.get("type") != "COMPLETED":
@@ -118,5 +131,38 @@ def _follow(api: Any, run_id: str, *, timeout: float) -> None:
                     f"flow run {run_id} ended {state.get('name')}: {state.get('message') or ''}"
                 )
             return
+        # A stage running as a subflow waits in its own (child) run; say where people are needed.
+        waiting = [{"id": run_id, "state": state}] if state.get("type") == "PAUSED" else []
+        if state.get("type") == "RUNNING":
+            waiting = api.post_json(
+                "/flow_runs/filter",
+                {
+                    "flow_runs": {
+                        "parent_flow_run_id": {"any_": [run_id]},
+                        "state": {"type": {"any_": ["PAUSED"]}},
+                    },
+                    "limit": 50,
+                },
+            )
+        for paused in waiting:
+            paused_state = paused.get("state") or {}
+            key = (paused_state.get("state_details") or {}).get("pause_key") or ""
+            if (paused["id"], key) in told:
+                continue
+            told.add((paused["id"], key))
+            typer.echo(_waiting_message(paused["id"], paused_state.get("name"), key), err=True)
         time.sleep(1)
     raise GovflowError(f"flow run {run_id} still running after {timeout:.0f} s")
+
+
+def _waiting_message(run_id: str, state_name: str | None, key: str) -> str:
+    if key.startswith("collect-"):
+        round_id = key.removeprefix("collect-").rsplit("-w", 1)[0]
+        return (
+            f"waiting for annotators: run {run_id} is {state_name} until round {round_id} is "
+            f"imported; see `govflow annotations progress --round {round_id}`"
+        )
+    return (
+        f"waiting for people: run {run_id} is {state_name} at a review gate; "
+        f"see `govflow review show {run_id}`"
+    )

@@ -1,6 +1,6 @@
 import json
 
-from govflow.cli.run import collect_parameters
+from govflow.cli.run import collect_parameters, merge_defaults
 from tests.review.conftest import contested_request, decide, wait_state
 
 
@@ -17,6 +17,19 @@ def test_collect_parameters_merges_file_and_pairs(tmp_path):
         "nested": {"x": "y", "z": [1, 2]},
         "d": {"k": True},
     }
+
+
+def test_given_parameters_overlay_the_deployment_defaults_object_by_object():
+    defaults = {"params": {"config_path": "demo.yaml", "data_docs": True}, "other": 1}
+
+    merged = merge_defaults(defaults, {"params": {"data_docs": False}, "extra": [1]})
+
+    assert merged == {
+        "params": {"config_path": "demo.yaml", "data_docs": False},
+        "other": 1,
+        "extra": [1],
+    }
+    assert defaults["params"]["data_docs"] is True  # the defaults are not modified
 
 
 def test_run_with_idempotency_key_creates_one_run(served, roster, run_cli, govflow_env, tmp_path):
