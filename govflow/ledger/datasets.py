@@ -108,8 +108,14 @@ def register_dataset_version(
     for parent_id in parent_ids:
         if session.get(DatasetVersion, parent_id) is None:
             raise NotFound("dataset version", parent_id)
-    if source is not None and session.get(Source, source.id) is None:
-        session.add(Source(id=source.id, kind=source.kind, uri=source.uri, params=source.params))
+    if source is not None:
+        # Versions of one source may be registered concurrently (a growing folder, an API
+        # whose data changed): serialize on the source so only one inserts its row.
+        lock_key(session=session, key=f"source:{source.id}")
+        if session.get(Source, source.id) is None:
+            session.add(
+                Source(id=source.id, kind=source.kind, uri=source.uri, params=source.params)
+            )
     version = DatasetVersion(
         id=version_id,
         name=name,

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govflow.ledger.audit import append_event
+from govflow.ledger.bulk import lock_key
 from govflow.ledger.models import Waiver, utcnow
 
 
@@ -23,6 +24,7 @@ def record_waiver(
     actor: str,
 ) -> Waiver:
     """Record a waiver once (keyed by validation run and expectation) with its expiry."""
+    lock_key(session=session, key=f"waiver:{validation_run_id}:{expectation}")
     existing = session.scalar(
         select(Waiver).where(
             Waiver.validation_run_id == validation_run_id, Waiver.expectation == expectation

@@ -121,3 +121,75 @@ def test_subset_version_reuses_stored_items(ledger):
             RECORDS[0],
             RECORDS[2],
         ]
+
+
+def test_two_versions_of_one_source_registered_at_once_both_land(postgres_url):
+    """The second registration waits for the first one's source row instead of colliding."""
+    import threading
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    from govflow.ledger.engine import Ledger
+
+    ledger = Ledger.open(postgres_url)
+    first_inside, first_may_commit = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def first() -> None:
+        with ledger.session() as session:
+            register_dataset_version(
+                session=session,
+                name="tickets",
+                stage="raw",
+                items=prepare_items([{"id": 1}]),
+                actor="a",
+                source=SourceSpec(kind="file", uri="/data/tickets.jsonl"),
+            )
+            first_inside.set()
+            first_may_commit.wait(30)
+
+    def second() -> None:
+        try:
+            with ledger.session() as session:
+                outcome["id"] = register_dataset_version(
+                    session=session,
+                    name="tickets",
+                    stage="raw",
+                    items=prepare_items([{"id": 2}]),
+                    actor="b",
+                    source=SourceSpec(kind="file", uri="/data/tickets.jsonl"),
+                ).version.id
+        except Exception as exc:  # the test reports what went wrong
+            outcome["error"] = exc
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert first_inside.wait(30)
+    two = threading.Thread(target=second)
+    two.start()
+    watcher = create_engine(postgres_url)
+    deadline = time.monotonic() + 30
+    with watcher.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+            if waiting:
+                break
+            time.sleep(0.05)
+    watcher.dispose()
+    assert waiting == 1  # the second registration waits for the first transaction
+    first_may_commit.set()
+    one.join(30)
+    two.join(30)
+
+    assert "error" not in outcome, outcome.get("error")
+    with ledger.reader() as session:
+        sources = session.execute(text("SELECT count(*) FROM sources")).scalar()
+        versions = session.execute(text("SELECT count(*) FROM dataset_versions")).scalar()
+    ledger.dispose()
+    assert (sources, versions) == (1, 2)
