@@ -33,3 +33,14 @@ def test_every_entrypoint_is_a_flow_accepting_its_default_parameters(spec):
     else:
         # Triggered with its parameters every time (review-batch gets one request per run).
         assert required == {"request"}
+
+
+def test_shipped_crash_detection_is_the_automation_the_crash_test_exercises():
+    import yaml
+
+    from govflow.deployments import PREFECT_FILE
+    from tests.support.operations import crash_detection_automation
+
+    shipped = yaml.safe_load((PREFECT_FILE.parent / "automations.yaml").read_text())
+
+    assert shipped == {"automations": [crash_detection_automation(within_s=300)]}
