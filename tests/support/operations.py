@@ -3,8 +3,10 @@
 Everything goes through the tools an operator uses: ``prefect server start`` on a Postgres
 database, ``prefect work-pool create`` and ``prefect deploy --all`` for the deployments of
 ``deployments/prefect.yaml``, ``prefect worker start`` subprocesses, ``govflow run`` to
-trigger runs and ``govflow review inbox`` / ``decide`` to answer their gates. The test
-process only reads the ledger and the Prefect REST API to assert.
+trigger runs, ``govflow review inbox`` / ``decide`` to answer their gates and ``govflow
+annotations rounds`` / ``export`` / ``import`` to label their annotation rounds. The test
+process only reads the ledger and the Prefect REST API, to assert and to notice that a run
+waits for people.
 
 Prefect's settings are read once per process and the test session already points at its own
 server, so everything that talks to the stack's server runs in a subprocess with
@@ -372,6 +374,23 @@ def state_history(stack: Stack, run_id: str) -> list[str]:
     return [s["name"] for s in sorted(states, key=lambda s: s["timestamp"])]
 
 
+def subflow_runs(stack: Stack, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The flow runs started inside ``run_id`` (its subflows, one level down), by flow name."""
+    with stack.api() as api:
+        runs = api.post_json(
+            "/flow_runs/filter",
+            {"flow_runs": {"parent_flow_run_id": {"any_": [run_id]}}, "limit": 200},
+        )
+        flows = api.post_json(
+            "/flows/filter", {"flows": {"id": {"any_": sorted({r["flow_id"] for r in runs})}}}
+        )
+    names = {f["id"]: f["name"] for f in flows}
+    found: dict[str, list[dict[str, Any]]] = {}
+    for run in sorted(runs, key=lambda r: r["start_time"] or ""):
+        found.setdefault(names[run["flow_id"]], []).append(run)
+    return found
+
+
 @dataclass(frozen=True)
 class Answer:
     """How a reviewer answers one gate: ``decide_args`` as for ``govflow review decide``."""
@@ -382,15 +401,72 @@ class Answer:
 
 @dataclass
 class AnsweredGate:
+    """A gate and how it was answered; ``run_id`` is the triggered run it belongs to.
+
+    A stage run as a subflow opens its gates in its own flow run (``gate["flow_run_id"]``),
+    a child of the triggered run.
+    """
+
     gate: dict[str, Any]
     answer: Answer
     output: str
+    run_id: str = ""
+
+
+@dataclass
+class LabeledRound:
+    """An annotation round labeled through the CLI while a run waited for it.
+
+    ``waiting`` is the ``govflow annotations rounds`` entry (its ``flow_run_id`` is the run
+    that waits: the annotate flow run, a child of ``run_id`` in a pipeline); ``tasks`` the
+    exported assignments, ``labels`` the imported lines, ``output`` what the import said.
+    """
+
+    run_id: str
+    waiting: dict[str, Any]
+    tasks: list[dict[str, Any]]
+    labels: list[dict[str, Any]]
+    output: str
+
+
+# Labels for a round's exported assignments: (triggered run id, tasks) -> import lines.
+Labeler = Callable[[str, list[dict[str, Any]]], list[dict[str, Any]]]
 
 
 @dataclass
 class Outcome:
     states: dict[str, dict[str, Any]]
     answered: list[AnsweredGate] = field(default_factory=list)
+    labeled: list[LabeledRound] = field(default_factory=list)
+
+
+COLLECT_PREFIX = "collect-"  # pause keys of runs waiting for annotators (annotation.collect)
+
+
+def pause_key(run: Mapping[str, Any]) -> str | None:
+    """The key a paused or suspended run waits under, if any."""
+    state = run.get("state") or {}
+    return (state.get("state_details") or {}).get("pause_key")
+
+
+class RunTree:
+    """Maps any flow run (a subflow at any depth) to the triggered run it belongs to."""
+
+    def __init__(self, api: PrefectAPI, run_ids: Sequence[str]) -> None:
+        self.api = api
+        self.roots: dict[str, str | None] = {run_id: run_id for run_id in run_ids}
+
+    def root_of(self, run: Mapping[str, Any]) -> str | None:
+        """The triggered run above ``run``, or None if it belongs to none of them."""
+        run_id = str(run["id"])
+        if run_id not in self.roots:
+            parent_task = run.get("parent_task_run_id")
+            if parent_task is None:
+                self.roots[run_id] = None
+            else:
+                task = self.api.get_json(f"/task_runs/{parent_task}")
+                self.roots[run_id] = self.root_of(self.api.flow_run(task["flow_run_id"]))
+        return self.roots[run_id]
 
 
 def answer_gates_until_done(
@@ -399,40 +475,101 @@ def answer_gates_until_done(
     answer: Callable[[dict[str, Any]], Answer],
     tokens: Mapping[str, Path],
     *,
+    label: Labeler | None = None,
     timeout: float = RUN_TIMEOUT_S,
 ) -> Outcome:
     """Answer every gate the runs open (``govflow review inbox``/``decide``) until all end.
 
     Gates open at the same time are answered at once, as several reviewers would.
-    A decision the flow rejects fails the helper, with the CLI's output.
+    A decision the flow rejects fails the helper, with the CLI's output. Gates of the runs'
+    subflows count as theirs; ``answer`` finds the triggered run in
+    ``gate["root_flow_run_id"]``.
+
+    With ``label``, a run waiting for annotators has its round exported and labeled
+    (``label``) and the labels imported, which resumes it (see ``label_round``). The REST
+    API says when a run waits and under which key; the CLI is only asked then.
     """
     outcome = Outcome(states={})
     asked: set[str] = set()
     deadline = time.monotonic() + timeout
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with stack.api() as api, ThreadPoolExecutor(max_workers=4) as pool:
+        tree = RunTree(api, run_ids)
         pending = []
         while time.monotonic() < deadline:
             for future in [f for f in pending if f.done()]:
                 pending.remove(future)
-                outcome.answered.append(future.result())
+                done = future.result()
+                if isinstance(done, LabeledRound):
+                    outcome.labeled.append(done)
+                else:
+                    outcome.answered.append(done)
             outcome.states = run_states(stack, run_ids)
             if not pending and all(s.get("type") in TERMINAL for s in outcome.states.values()):
                 return outcome
-            inbox = json.loads(stack.run("govflow", "review", "inbox", "--json").check().out)
-            for gate in inbox:
-                if gate["flow_run_id"] not in run_ids or gate["pause_key"] in asked:
-                    continue
-                asked.add(gate["pause_key"])
-                pending.append(pool.submit(_decide, stack, gate, answer(gate), tokens))
+            waiting = {
+                key: (str(run["id"]), root)
+                for run in api.paused_runs()
+                if (key := pause_key(run))
+                and key not in asked
+                and (root := tree.root_of(run)) is not None
+            }
+            collecting = {k: v for k, v in waiting.items() if k.startswith(COLLECT_PREFIX)}
+            if label is not None and collecting:
+                rounds = json.loads(
+                    stack.run(
+                        "govflow", "annotations", "rounds", "--status", "collecting", "--json"
+                    )
+                    .check()
+                    .out
+                )
+                for key, (run_id, root) in collecting.items():
+                    for entry in rounds:
+                        if entry["flow_run_id"] == run_id and key.startswith(
+                            f"{COLLECT_PREFIX}{entry['round']}-w"
+                        ):
+                            asked.add(key)
+                            pending.append(pool.submit(label_round, stack, root, entry, label))
+            if len(collecting) < len(waiting):
+                inbox = json.loads(stack.run("govflow", "review", "inbox", "--json").check().out)
+                for gate in inbox:
+                    if gate["pause_key"] not in waiting or gate["pause_key"] in asked:
+                        continue
+                    asked.add(gate["pause_key"])
+                    gate["root_flow_run_id"] = waiting[gate["pause_key"]][1]
+                    pending.append(pool.submit(_decide, stack, gate, answer(gate), tokens))
             time.sleep(0.5)
     raise TimeoutError(f"runs still open after {timeout:.0f} s: {outcome.states}")
+
+
+def label_round(stack: Stack, run_id: str, waiting: dict[str, Any], label: Labeler) -> LabeledRound:
+    """Export a waiting round's assignments, label them and import the labels, by the CLI.
+
+    The tasks come from the central ledger (``govflow annotations export``), not from the
+    files the flow wrote on its worker's machine.
+    """
+    round_id = waiting["round"]
+    folder = stack.root / "annotations"
+    folder.mkdir(exist_ok=True)
+    exported = folder / f"{round_id}.tasks.jsonl"
+    stack.run("govflow", "annotations", "export", "--round", round_id, "--out", exported).check()
+    tasks = [json.loads(line) for line in exported.read_text().splitlines()]
+    labels = label(run_id, tasks)
+    labeled = folder / f"{round_id}.labels.jsonl"
+    labeled.write_text("".join(json.dumps(line) + "\n" for line in labels))
+    result = stack.run("govflow", "annotations", "import", labeled, "--round", round_id).check()
+    return LabeledRound(run_id, waiting, tasks, labels, result.out)
 
 
 def _decide(
     stack: Stack, gate: dict[str, Any], answer: Answer, tokens: Mapping[str, Path]
 ) -> AnsweredGate:
     result = decide(stack, gate["flow_run_id"], answer.reviewer, tokens, *answer.decide_args)
-    return AnsweredGate(gate=gate, answer=answer, output=result.out)
+    return AnsweredGate(
+        gate=gate,
+        answer=answer,
+        output=result.out,
+        run_id=gate.get("root_flow_run_id", gate["flow_run_id"]),
+    )
 
 
 def decide(
