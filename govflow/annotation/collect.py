@@ -221,21 +221,38 @@ def _reassign(session: Session, found: AnnotationRound, state: RoundState, *, ac
     )
 
 
-def resume_waiting_run(*, session: Session, round_id: str, api: Any) -> str | None:
-    """Resume the run waiting for this round if nothing is missing; return its id if so."""
+def resume_waiting_run(
+    *, session: Session, round_id: str, api: Any, settle_s: float = 30.0
+) -> tuple[str | None, str | None]:
+    """Resume the run waiting for this round once nothing is missing.
+
+    Returns (run id, None) when resumed, or (run id or None, why not). The flow marks the
+    round ``collecting`` just before it pauses, so an import finishing in that moment finds
+    the run still Running: it waits up to ``settle_s`` for the pause instead of missing it.
+    """
+    import time
+
     found = session.get(AnnotationRound, round_id)
     if found is None or found.status != COLLECTING:
-        return None
+        return None, "the round is not waiting for annotations"
     if round_state(session=session, round_id=round_id).missing:
-        return None
+        return None, "assignments are still missing"
     run_id = found.details.get("flow_run_id")
     if not run_id:
-        return None
-    state = api.flow_run(run_id).get("state") or {}
-    if state.get("type") != "PAUSED":
-        return None
-    api.post_json(f"/flow_runs/{run_id}/resume", {})
-    return str(run_id)
+        return None, "no flow run is recorded for the round"
+    prefix = f"collect-{round_id}-"
+    deadline = time.monotonic() + settle_s
+    while True:
+        state = api.flow_run(run_id).get("state") or {}
+        key = (state.get("state_details") or {}).get("pause_key") or ""
+        if state.get("type") == "PAUSED" and key.startswith(prefix):
+            api.post_json(f"/flow_runs/{run_id}/resume", {})
+            return str(run_id), None
+        if state.get("type") in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            return str(run_id), f"flow run {run_id} ended {state.get('name')}"
+        if time.monotonic() >= deadline:
+            return str(run_id), f"flow run {run_id} is {state.get('name')}, not waiting yet"
+        time.sleep(0.5)
 
 
 def sweep_expired_rounds(*, api: Any, ledger: Ledger | None = None) -> list[tuple[str, str]]:

@@ -117,38 +117,20 @@ def _resume_if_complete(round_id: str) -> None:
             return
         try:
             with PrefectAPI() as api:
-                resumed = resume_waiting_run(session=session, round_id=round_id, api=api)
+                resumed, problem = resume_waiting_run(session=session, round_id=round_id, api=api)
         except GovflowError as exc:
-            typer.echo(
-                f"round {round_id} is complete, but its flow run could not be resumed: {exc}. "
-                "Import the file again to retry (labels already stored are not duplicated).",
-                err=True,
-            )
-            raise typer.Exit(code=3) from None
-    if resumed:
+            problem = f"its flow run could not be resumed: {exc}"
+            resumed = None
+    if problem is None:
         typer.echo(f"round {round_id} is complete: resumed flow run {resumed}")
-
-
-@app.command()
-def progress(
-    round_id: str = typer.Option(..., "--round", help="The annotation round."),
-) -> None:
-    """Show how many assigned items each annotator has labelled and how many are missing.
-
-    Example: govflow annotations progress --round ar-1234
-    """
-    from govflow.annotation.rounds import round_progress
-
-    with open_ledger().reader() as session:
-        counts = round_progress(session=session, round_id=round_id)
-    rows = [
-        (a, c["assigned"], c["annotated"], c["missing"]) for a, c in counts["annotators"].items()
-    ]
-    rows.append(("total", counts["assigned"], counts["annotated"], counts["missing"]))
-    width = max(9, *(len(r[0]) for r in rows))
-    typer.echo(f"{'ANNOTATOR':<{width}}  ASSIGNED  ANNOTATED  MISSING")
-    for name, assigned, annotated, missing in rows:
-        typer.echo(f"{name:<{width}}  {assigned:>8}  {annotated:>9}  {missing:>7}")
+        return
+    typer.echo(
+        f"round {round_id} is complete, but {problem}. Import the file again to retry "
+        "(labels already stored are not duplicated); `govflow review sweep` wakes the run at "
+        "the round's deadline.",
+        err=True,
+    )
+    raise typer.Exit(code=3)
 
 
 @app.command()
