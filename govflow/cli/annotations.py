@@ -134,6 +134,28 @@ def _resume_if_complete(round_id: str) -> None:
 
 
 @app.command()
+def progress(
+    round_id: str = typer.Option(..., "--round", help="The annotation round."),
+) -> None:
+    """Show how many assigned items each annotator has labelled and how many are missing.
+
+    Example: govflow annotations progress --round ar-1234
+    """
+    from govflow.annotation.rounds import round_progress
+
+    with open_ledger().reader() as session:
+        counts = round_progress(session=session, round_id=round_id)
+    rows = [
+        (a, c["assigned"], c["annotated"], c["missing"]) for a, c in counts["annotators"].items()
+    ]
+    rows.append(("total", counts["assigned"], counts["annotated"], counts["missing"]))
+    width = max(9, *(len(r[0]) for r in rows))
+    typer.echo(f"{'ANNOTATOR':<{width}}  ASSIGNED  ANNOTATED  MISSING")
+    for name, assigned, annotated, missing in rows:
+        typer.echo(f"{name:<{width}}  {assigned:>8}  {annotated:>9}  {missing:>7}")
+
+
+@app.command()
 def rounds(
     project: str | None = typer.Option(None, "--project", help="Only this project's rounds."),
     status: str | None = typer.Option(None, "--status", help="open, collecting or collected."),
