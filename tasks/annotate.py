@@ -26,7 +26,7 @@ from govflow.annotation.consensus import AnnotatorCalibration, RoundConsensus
 from govflow.annotation.refine import Clarification
 from govflow.ledger.engine import Ledger
 from govflow.stages.adjudication import DraftInfo
-from tasks.ingest import flow_actor
+from tasks.ingest import flow_actor, register_frame
 
 
 @dataclass(frozen=True)
@@ -260,23 +260,9 @@ def register_annotated(
     frame: pd.DataFrame, *, dataset: str, parent_id: str, step: dict[str, Any]
 ) -> tuple[str, list[str]]:
     """Register every item with its label and status as the ``annotated`` version."""
-    from govflow.ledger.datasets import prepare_items, register_dataset_version
-    from govflow.stages.records import frame_to_records
-
-    run_id, actor = flow_actor()
-    items = prepare_items(frame_to_records(frame))
-    with Ledger.open().session() as session:
-        version = register_dataset_version(
-            session=session,
-            name=dataset,
-            stage="annotated",
-            items=items,
-            actor=actor,
-            parent_ids=[parent_id],
-            flow_run_id=run_id,
-            transformations=[step],
-        ).version
-        return version.id, items.hashes
+    return register_frame(
+        frame, dataset=dataset, stage="annotated", parent_id=parent_id, steps=[step]
+    )
 
 
 @task(name="draft-guideline-clarification", cache_policy=NO_CACHE, persist_result=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import pandas as pd
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -22,6 +23,32 @@ def flow_actor() -> tuple[str | None, str]:
 
     run_id = flow_run.id
     return (str(run_id) if run_id else None), (f"flow-run:{run_id}" if run_id else "flow")
+
+
+def register_frame(
+    frame: pd.DataFrame, *, dataset: str, stage: str, parent_id: str, steps: list[dict]
+) -> tuple[str, list[str]]:
+    """Register a derived frame as the next version of ``parent_id`` (idempotent by content).
+
+    Returns the version id and the item hashes in row order.
+    """
+    from govflow.ledger.datasets import prepare_items, register_dataset_version
+    from govflow.stages.records import frame_to_records
+
+    run_id, actor = flow_actor()
+    items = prepare_items(frame_to_records(frame))
+    with Ledger.open().session() as session:
+        version = register_dataset_version(
+            session=session,
+            name=dataset,
+            stage=stage,
+            items=items,
+            actor=actor,
+            parent_ids=[parent_id],
+            flow_run_id=run_id,
+            transformations=steps,
+        ).version
+        return version.id, items.hashes
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from prefect.cache_policies import NO_CACHE
 
 from govflow.ledger.engine import Ledger
 from govflow.stages.preprocess import PreprocessedBatch, preprocess_batch
+from tasks.ingest import register_frame
 
 
 @task(name="load-version", cache_policy=NO_CACHE, persist_result=False)
@@ -35,21 +36,6 @@ def register_preprocessed(
     frame: pd.DataFrame, *, dataset: str, parent_id: str, steps: list[dict]
 ) -> tuple[str, list[str]]:
     """Register the transformed rows as the ``preprocessed`` version (idempotent)."""
-    from govflow.ledger.datasets import prepare_items, register_dataset_version
-    from govflow.stages.records import frame_to_records
-    from tasks.ingest import flow_actor
-
-    run_id, actor = flow_actor()
-    items = prepare_items(frame_to_records(frame))
-    with Ledger.open().session() as session:
-        version = register_dataset_version(
-            session=session,
-            name=dataset,
-            stage="preprocessed",
-            items=items,
-            actor=actor,
-            parent_ids=[parent_id],
-            flow_run_id=run_id,
-            transformations=steps,
-        ).version
-        return version.id, items.hashes
+    return register_frame(
+        frame, dataset=dataset, stage="preprocessed", parent_id=parent_id, steps=steps
+    )

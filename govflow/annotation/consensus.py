@@ -131,7 +131,7 @@ def calibrate_round(
             )
         )
     for verdict in verdicts:
-        if not verdict.excluded or verdict.reason is None:
+        if verdict.reason is None:  # excluded exactly when there is a reason
             continue
         if PersonStatus(statuses[verdict.annotator]) is not PersonStatus.NEEDS_CALIBRATION:
             set_status(

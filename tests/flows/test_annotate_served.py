@@ -8,10 +8,6 @@ the top (every earlier step idempotent) and completes without writing anything t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -27,8 +23,8 @@ from tests.flows.test_annotate_flow import (
     truth,
     wait_for,
 )
+from tests.support.serve import govflow_serve
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
@@ -38,22 +34,8 @@ def test_deployed_round_suspends_until_the_import_resumes_it(
     url = govflow_env["GOVFLOW_DATABASE_URL"]
     version_id, _ = setup_ledger(url, tmp_path)
     export_dir = tmp_path / "export"
-    env = os.environ | govflow_env | {"PREFECT_RUNNER_POLL_FREQUENCY": "1"}
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "govflow.cli.main", "serve", "--sweep-every", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        with PrefectAPI() as api:
-            wait_for(
-                lambda: api.request("GET", "/deployments/name/annotate/annotate").is_success,
-                what="the annotate deployment",
-            )
+    log = tmp_path / "serve.log"
+    with govflow_serve(govflow_env, log):
         params = {
             "project": "intent",
             "version_id": version_id,
@@ -112,10 +94,7 @@ def test_deployed_round_suspends_until_the_import_resumes_it(
                 s["name"]
                 for s in api.request("GET", f"/flow_run_states/?flow_run_id={run_id}").json()
             ]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    assert final["type"] == "COMPLETED", (tmp_path / "serve.log").read_text()[-3000:]
+    assert final["type"] == "COMPLETED", log.read_text()[-3000:]
     assert "Suspended" in history and history[-1] == "Completed"
     assert history.count("Running") == 2  # ran, suspended, restarted from the top once
 
