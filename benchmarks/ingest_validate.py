@@ -459,26 +459,26 @@ def install_probes() -> Probes:
     import govflow.ledger.datasets
     import govflow.ledger.quarantine
     import govflow.ledger.validations
+    import govflow.records
     import govflow.review.gate
     import govflow.sources.acquire
     import govflow.sources.config
-    import govflow.stages.records
-    import govflow.stages.validation
+    import govflow.validation.batch
     import tasks.validation
 
     probes = Probes()
     probes.wrap(govflow.sources.config, "load_dataset_config")
-    probes.wrap(govflow.stages.validation, "suite_for")
-    probes.wrap(govflow.stages.validation, "decide_batch")
-    probes.wrap(govflow.stages.validation, "validation_failure_request")
-    probes.wrap(govflow.stages.records, "frame_for_validation")
+    probes.wrap(govflow.validation.batch, "suite_for")
+    probes.wrap(govflow.validation.batch, "decide_batch")
+    probes.wrap(govflow.validation.batch, "validation_failure_request")
+    probes.wrap(govflow.records, "frame_for_validation")
     probes.wrap(govflow.review.gate, "request_review")
     probes.wrap(tasks.validation, "split_suite")
     probes.wrap(tasks.validation, "merge_outcomes")
     # Inside task runs (not part of the time buckets; they split the tasks' own time).
     probes.wrap(tasks.validation, "validate_frame")
     probes.wrap(govflow.sources.acquire, "_check_chunk")
-    probes.wrap(govflow.stages.records, "frame_to_records")
+    probes.wrap(govflow.records, "frame_to_records")
     probes.wrap(govflow.ledger.datasets, "prepare_items")
     probes.wrap(govflow.ledger.datasets, "register_dataset_version")
     probes.wrap(govflow.ledger.datasets, "insert_items")
@@ -601,8 +601,8 @@ def govflow_worker(args: argparse.Namespace) -> None:
 
 def preprocess_worker(args: argparse.Namespace) -> None:
     """Time the preprocess flow's steps without Prefect (its suite is missing, see above)."""
+    from govflow.preprocess.batch import preprocess_batch
     from govflow.sources.config import load_dataset_config
-    from govflow.stages.preprocess import preprocess_batch
     from tasks.preprocess import load_version, register_preprocessed
 
     config = load_dataset_config(args.config)

@@ -68,12 +68,12 @@ for name in ("PREFECT_API_AUTH_STRING", "PREFECT_UI_URL", "GOVFLOW_REVIEW_WEBHOO
 from prefect import flow  # noqa: E402
 
 from govflow.cli.review import _gate_of  # noqa: E402
+from govflow.domain.review import ReviewItem, ReviewRequest  # noqa: E402
 from govflow.ledger.engine import Ledger  # noqa: E402
 from govflow.ledger.models import Role  # noqa: E402
 from govflow.ledger.people import add_person  # noqa: E402
 from govflow.prefect_api import PrefectAPI  # noqa: E402
 from govflow.review.gate import GATE_INPUT_PREFIX, request_review  # noqa: E402
-from govflow.review.models import ReviewItem, ReviewRequest  # noqa: E402
 from govflow.review.notify import gate_summary  # noqa: E402
 
 LEDGER_URL = os.environ["GOVFLOW_DATABASE_URL"]

@@ -121,7 +121,7 @@ def simulate(
 
 def read_assignments(round_id: str) -> list[dict[str, Any]]:
     """Export the round's assignments from the ledger (``GOVFLOW_HOME``/``_DATABASE_URL``)."""
-    from govflow.annotation.rounds import export_assignments
+    from govflow.ledger.annotations import export_assignments
     from govflow.ledger.engine import Ledger
 
     ledger = Ledger.open()

@@ -284,7 +284,7 @@ class Demo:
 
     # Step 6: follow the run ------------------------------------------------------------
     def follow(self, run_id: str) -> dict[str, Any]:
-        from govflow.cli.review import list_open_gates
+        from govflow.review.inbox import list_open_gates
 
         answered_rounds: set[str] = set()
         announced: set[str] = set()
@@ -319,6 +319,7 @@ class Demo:
         """Rounds waiting for annotators on behalf of this run or one of its children."""
         from sqlalchemy import select
 
+        from govflow.domain import RoundStatus
         from govflow.ledger.engine import Ledger
         from govflow.ledger.models import AnnotationRound
 
@@ -326,9 +327,9 @@ class Demo:
         try:
             with ledger.reader() as session:
                 rounds = session.scalars(
-                    select(AnnotationRound).where(AnnotationRound.status == "collecting")
+                    select(AnnotationRound).where(AnnotationRound.status == RoundStatus.COLLECTING)
                 ).all()
-                return {r.id for r in rounds if (r.details or {}).get("flow_run_id") in family}
+                return {r.id for r in rounds if r.flow_run_id in family}
         finally:
             ledger.dispose()
 
@@ -397,6 +398,7 @@ class Demo:
         """
         from sqlalchemy import select
 
+        from govflow.domain import Stage
         from govflow.ledger.engine import Ledger
         from govflow.ledger.models import DatasetVersion
 
@@ -405,7 +407,7 @@ class Demo:
         ledger = Ledger.open()
         try:
             with ledger.reader() as session:
-                labeled = select(DatasetVersion.id).where(DatasetVersion.stage == "labeled")
+                labeled = select(DatasetVersion.id).where(DatasetVersion.stage == Stage.LABELED)
                 found = (
                     session.scalars(
                         labeled.where(DatasetVersion.flow_run_id.in_(sorted(family)))

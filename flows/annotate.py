@@ -19,7 +19,6 @@ People: annotators (the run waits, suspended when deployed, until `govflow annot
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Literal
 
 from prefect import flow, get_run_logger
@@ -27,7 +26,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
-from flows.ingest import BatchAborted
+from flows.checkpoint import CheckpointSettings, run_checkpoint
 from flows.results import AnnotateResult
 from tasks.annotate import (
     calibrate,
@@ -39,10 +38,8 @@ from tasks.annotate import (
     open_annotation_round,
     publish_and_queue,
     publish_annotation_artifacts,
-    register_annotated,
 )
-from tasks.ingest import publish_validation_artifacts, record_checkpoint, register_passed_rows
-from tasks.validation import validate_in_chunks
+from tasks.validation import register_frame_version
 
 
 class AnnotateParams(BaseModel):
@@ -76,21 +73,21 @@ class AnnotateParams(BaseModel):
 @flow(name="annotate", persist_result=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
 def annotate(params: AnnotateParams) -> AnnotateResult:
     """Run one annotation round on a dataset version, from assignment to curated labels."""
-    from govflow.annotation.collect import wait_for_annotations
-    from govflow.annotation.consensus import audit_sample
-    from govflow.annotation.refine import clarifications_from, reannotation_items
-    from govflow.review.gate import request_review
-    from govflow.settings import get_settings
-    from govflow.stages.adjudication import (
+    from govflow.annotation.adjudication import (
+        annotation_step,
         contested_request,
         final_labels,
         promotion_request,
+        round_counts,
         votes_by_item,
     )
-    from govflow.stages.labeled import bind_label_set, labeled_frame
-    from govflow.stages.records import frame_for_validation
-    from govflow.stages.validation import BatchAction, decide_batch, validation_failure_request
-    from govflow.validation.suites import load_suite, suite_path
+    from govflow.annotation.consensus import audit_sample
+    from govflow.annotation.labeled import bind_label_set, labeled_frame
+    from govflow.annotation.refine import clarifications_from, reannotation_items
+    from govflow.domain import Stage
+    from govflow.review.collect import wait_for_annotations
+    from govflow.review.gate import request_review
+    from govflow.validation.suites import suite_for
 
     logger = get_run_logger()
     context = load_context(params.project, params.version_id, params.item_key)
@@ -121,12 +118,11 @@ def annotate(params: AnnotateParams) -> AnnotateResult:
         min_labels=min(2, params.overlap),
     )
     audited = audit_sample(consensus.items, rate=params.audit_rate, seed=round_id)
-    records = dict(zip(context.hashes, context.records, strict=True))
     request = contested_request(
         round_id=round_id,
         consensus=consensus,
         audited=audited,
-        records=records,
+        records=context.records_by_hash,
         keys=context.keys,
         label_set=context.label_set,
         version_id=context.version_id,
@@ -140,9 +136,7 @@ def annotate(params: AnnotateParams) -> AnnotateResult:
     draft_id, published, queue_id, held = None, False, None, set()
     clarifications = (
         clarifications_from(
-            gate,
-            item_hashes={key: item for item, key in context.keys.items()},
-            votes=votes_by_item(consensus.items),
+            gate, item_hashes=context.hashes_by_key, votes=votes_by_item(consensus.items)
         )
         if gate is not None
         else []
@@ -179,57 +173,26 @@ def annotate(params: AnnotateParams) -> AnnotateResult:
         text_field=params.text_field,
         test_fraction=params.test_fraction,
     )
-    step = {
-        "step": "annotation",
-        "round_id": round_id,
-        "guideline_version_id": context.guideline_id,
-        "method": params.method,
-        "review_gate": request.gate_id if request else None,
-        "needs_calibration": flagged,
-        "draft_guideline_id": draft_id,
-        "reannotation_round_id": queue_id,
-    }
-    annotated_id, hashes = register_annotated(
-        frame, dataset=context.dataset, parent_id=context.version_id, step=step
-    )
-    stage_suite = suite_path(context.dataset, "labeled")
-    suite = bind_label_set(
-        load_suite(context.dataset, "labeled")
-        if stage_suite.is_file()
-        else load_suite("default", "labeled"),
-        context.label_set,
-    )
-    outcome = validate_in_chunks(
-        frame_for_validation(frame),
-        suite,
-        content_key=annotated_id,
-        chunk_size=params.chunk_size,
-        data_docs_dir=get_settings().home / "data_docs",
-    )
-    run_record = record_checkpoint(
-        quote(outcome), version_id=annotated_id, item_hashes=quote(hashes)
-    )
-    batch_gate = None
-    if outcome.batch_failed:
-        logger.warning("labeled batch failed: %s", "; ".join(outcome.batch_failure_reasons))
-        batch_gate = request_review(
-            validation_failure_request(
-                outcome,
-                dataset_version_id=annotated_id,
-                stage="labeled",
-                deadline_hours=params.review_deadline_hours,
+    annotated_id, hashes = register_frame_version(
+        frame,
+        dataset=context.dataset,
+        stage=Stage.ANNOTATED,
+        parent_id=context.version_id,
+        steps=[
+            annotation_step(
+                round_id=round_id,
+                guideline_id=context.guideline_id,
+                method=params.method,
+                gate_id=request.gate_id if request else None,
+                needs_calibration=flagged,
+                draft_guideline_id=draft_id,
+                reannotation_round_id=queue_id,
             )
-        )
-    batch = decide_batch(outcome, batch_gate)
-    publish_validation_artifacts(context.dataset, "labeled", quote(outcome), quote(batch))
-    status_counts = frame["label_status"].value_counts().sort_index().to_dict()
-    counts = {
-        "items": len(context.hashes),
-        "contested": consensus.statistics["contested"],
-        "audited": len(audited),
-        "audit_overrides": overrides,
-        **{f"status {k}": int(v) for k, v in status_counts.items()},
-    }
+        ],
+    )
+    counts = round_counts(
+        frame, consensus=consensus, items=len(context.hashes), audited=audited, overrides=overrides
+    )
     publish_annotation_artifacts(
         round_id,
         quote(labels),
@@ -239,41 +202,32 @@ def annotate(params: AnnotateParams) -> AnnotateResult:
         context.label_set,
         counts,
     )
-    if batch.action is BatchAction.ABORT:
-        raise BatchAborted(
-            f"{context.dataset}: labeled batch aborted by "
-            f"{', '.join(batch.decided_by) or 'the deadline policy'}"
-        )
-    labeled_id = register_passed_rows(
-        quote(hashes),
-        quote(batch),
+    checked = run_checkpoint(
+        frame,
         dataset=context.dataset,
-        parent_id=annotated_id,
-        validation_run_id=run_record,
-        suite_name=suite.name,
-        waiver_days=timedelta(days=params.waiver_days),
-        stage="labeled",
+        checkpoint="labeled",
+        suite=bind_label_set(suite_for(context.dataset, "labeled"), context.label_set),
+        version_id=annotated_id,
+        item_hashes=hashes,
+        passed_stage=Stage.LABELED,
+        settings=CheckpointSettings(
+            chunk_size=params.chunk_size,
+            review_deadline_hours=params.review_deadline_hours,
+            waiver_days=params.waiver_days,
+        ),
     )
-    people = sum(1 for f in final.values() if f.source in ("tier1", "tier2"))
-    return AnnotateResult(
+    return AnnotateResult.of(
         round_id=round_id,
-        input_version_id=context.version_id,
+        context=context,
         annotated_version_id=annotated_id,
-        labeled_version_id=labeled_id,
-        guideline_version_id=context.guideline_id,
-        items=len(context.hashes),
-        labels_counted=consensus.statistics["labels_counted"],
-        labels_excluded=consensus.statistics["labels_excluded"],
-        needs_calibration=flagged,
-        contested=consensus.statistics["contested"],
-        audited=len(audited),
-        audit_overrides=overrides,
-        decided_by_people=people,
-        status_counts={k: int(v) for k, v in status_counts.items()},
-        rows_passed=batch.rows_passed,
-        rows_quarantined=outcome.rows_in - batch.rows_passed,
-        statistics=consensus.statistics,
+        frame=frame,
+        final=final,
+        consensus=consensus,
+        flagged=flagged,
+        audited=audited,
+        overrides=overrides,
         collection=collection,
+        checked=checked,
         draft_guideline_id=draft_id,
         guideline_published=published,
         reannotation_round_id=queue_id,

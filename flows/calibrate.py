@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field
 
 from flows.results import CalibrateResult
 from govflow.ledger.engine import Ledger
+from govflow.runtime import flow_actor
 from tasks.annotate import export_round
-from tasks.ingest import flow_actor
 
 
 class CalibrateParams(BaseModel):
@@ -38,7 +38,7 @@ class CalibrateParams(BaseModel):
 
 @task(name="open-calibration-round", cache_policy=NO_CACHE, persist_result=False)
 def open_session(params: CalibrateParams) -> str:
-    from govflow.annotation.calibration import needing_calibration, open_calibration_round
+    from govflow.ledger.calibration import needing_calibration, open_calibration_round
 
     _, actor = flow_actor()
     with Ledger.open().session() as session:
@@ -56,7 +56,7 @@ def open_session(params: CalibrateParams) -> str:
 
 @task(name="judge-calibration", cache_policy=NO_CACHE, persist_result=False)
 def judge(round_id: str, threshold: float) -> CalibrateResult:
-    from govflow.annotation.calibration import judge_calibration
+    from govflow.ledger.calibration import judge_calibration
 
     _, actor = flow_actor()
     with Ledger.open().session() as session:
@@ -88,7 +88,7 @@ def judge(round_id: str, threshold: float) -> CalibrateResult:
 @flow(name="calibrate", persist_result=True)
 def calibrate(params: CalibrateParams) -> CalibrateResult:
     """Give annotators gold items, wait for their labels, restore those who pass."""
-    from govflow.annotation.collect import wait_for_annotations
+    from govflow.review.collect import wait_for_annotations
 
     round_id = open_session(params)
     export_round(round_id, params.export_dir)

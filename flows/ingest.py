@@ -17,23 +17,14 @@ Re-running with the same input yields the same versions and no new rows.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from prefect import flow, get_run_logger
+from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
+from flows.checkpoint import CheckpointSettings, run_checkpoint
 from flows.results import IngestResult
-from govflow.errors import GovflowError
-from tasks.ingest import (
-    acquire_source,
-    publish_validation_artifacts,
-    record_acquisition,
-    record_checkpoint,
-    register_passed_rows,
-)
-from tasks.validation import validate_in_chunks
+from tasks.ingest import acquire_source, record_acquisition
 
 
 class IngestParams(BaseModel):
@@ -48,79 +39,32 @@ class IngestParams(BaseModel):
     data_docs: bool = Field(default=True, description="Build Great Expectations Data Docs.")
 
 
-class BatchAborted(GovflowError):
-    """A person (or the deadline policy) stopped a failed batch."""
-
-
 @flow(name="ingest", persist_result=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
 def ingest(params: IngestParams) -> IngestResult:
     """Acquire, check and validate one dataset; register the rows that passed."""
-    from govflow.review.gate import request_review
-    from govflow.settings import get_settings
+    from govflow.domain import Stage
     from govflow.sources.config import load_dataset_config
-    from govflow.stages.records import frame_for_validation
-    from govflow.stages.validation import (
-        BatchAction,
-        decide_batch,
-        suite_for,
-        validation_failure_request,
-    )
+    from govflow.validation.suites import suite_for
 
-    logger = get_run_logger()
     config = load_dataset_config(params.config_path)
     acquisition = acquire_source(config)
     raw = record_acquisition(quote(acquisition), config)
-    suite = suite_for(config, "raw")
-    outcome = validate_in_chunks(
-        frame_for_validation(acquisition.frame),
-        suite,
-        content_key=raw.version_id,
-        chunk_size=params.chunk_size or config.chunk_size,
-        data_docs_dir=get_settings().home / "data_docs" if params.data_docs else None,
-    )
-    # quote(): Prefect would otherwise walk a million-element list twice looking for futures.
-    run_record = record_checkpoint(
-        quote(outcome), version_id=raw.version_id, item_hashes=quote(raw.hashes)
-    )
-    gate = None
-    if outcome.batch_failed:
-        logger.warning("batch failed validation: %s", "; ".join(outcome.batch_failure_reasons))
-        gate = request_review(
-            validation_failure_request(
-                outcome,
-                dataset_version_id=raw.version_id,
-                stage="raw",
-                deadline_hours=params.review_deadline_hours,
-            )
-        )
-    decision = decide_batch(outcome, gate)
-    publish_validation_artifacts(
-        config.name, "raw", quote(outcome), quote(decision), quote(acquisition)
-    )
-    if decision.action is BatchAction.ABORT:
-        raise BatchAborted(
-            f"{config.name}: batch aborted at the raw checkpoint by "
-            f"{', '.join(decision.decided_by) or 'the deadline policy'}"
-            + (f" ({decision.note})" if decision.note else "")
-        )
-    validated_id = register_passed_rows(
-        quote(raw.hashes),
-        quote(decision),
+    checked = run_checkpoint(
+        acquisition.frame,
         dataset=config.name,
-        parent_id=raw.version_id,
-        validation_run_id=run_record,
-        suite_name=suite.name,
-        waiver_days=timedelta(days=params.waiver_days),
+        checkpoint="raw",
+        suite=suite_for(config.name, "raw", declared=config.suites.get("raw")),
+        version_id=raw.version_id,
+        item_hashes=raw.hashes,
+        passed_stage=Stage.VALIDATED,
+        settings=CheckpointSettings(
+            chunk_size=params.chunk_size or config.chunk_size,
+            review_deadline_hours=params.review_deadline_hours,
+            waiver_days=params.waiver_days,
+            data_docs=params.data_docs,
+        ),
+        acquisition=acquisition,
     )
-    return IngestResult(
-        dataset=config.name,
-        raw_version_id=raw.version_id,
-        validated_version_id=validated_id,
-        rows_read=acquisition.rows_in,
-        rows_quarantined_at_acquisition=len(acquisition.quarantined),
-        rows_validated=outcome.rows_in,
-        rows_quarantined_by_suite=outcome.rows_in - decision.rows_passed,
-        rows_passed=decision.rows_passed,
-        waived=decision.waived,
-        decided_by=decision.decided_by,
+    return IngestResult.of(
+        dataset=config.name, acquisition=acquisition, raw_version_id=raw.version_id, checked=checked
     )

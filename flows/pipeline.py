@@ -53,34 +53,22 @@ class PipelineParams(BaseModel):
 @task(name="publish-guideline", cache_policy=NO_CACHE, persist_result=False)
 def ensure_guideline(path: str, project: str) -> str:
     """Publish the guideline file unless a version with the same content exists already."""
-    from sqlalchemy import select
-
     from govflow.errors import InputError
-    from govflow.hashing import content_hash
-    from govflow.ledger.guidelines import load_guideline_document, publish_guideline
-    from govflow.ledger.models import GuidelineVersion
-    from tasks.ingest import flow_actor
+    from govflow.ledger.guidelines import ensure_published, load_guideline_document
+    from govflow.runtime import flow_actor
 
     document = load_guideline_document(path)
     if document.project != project:
         raise InputError(f"guideline {path} is for project {document.project!r}, not {project!r}")
     _, actor = flow_actor()
     with Ledger.open().session() as session:
-        existing = session.scalars(
-            select(GuidelineVersion).where(
-                GuidelineVersion.project == project,
-                GuidelineVersion.content_hash == content_hash(document.content()),
-            )
-        ).first()
-        if existing is not None:
-            return existing.id
-        return publish_guideline(session=session, document=document, actor=actor)[0].id
+        return ensure_published(session=session, document=document, actor=actor)
 
 
 @task(name="pipeline-summary", cache_policy=NO_CACHE, persist_result=False)
 def summarize(ingested: IngestResult, pre: PreprocessResult, ann: AnnotateResult) -> str:
     """Write the run's Markdown summary and publish it as an artifact."""
-    from govflow.stages.pipeline_report import pipeline_markdown
+    from govflow.reports.pipeline import pipeline_markdown
 
     with Ledger.open().reader() as session:
         text = pipeline_markdown(session=session, ingested=ingested, pre=pre, ann=ann)

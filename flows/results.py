@@ -7,7 +7,12 @@ result by any other process. Defined here, a result unpickles wherever govflow i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from flows.checkpoint import CheckpointResult
 
 
 class IngestResult(BaseModel):
@@ -22,6 +27,25 @@ class IngestResult(BaseModel):
     waived: list[str] = Field(default_factory=list)
     decided_by: list[str] = Field(default_factory=list)
 
+    @classmethod
+    def of(
+        cls, *, dataset: str, acquisition: Any, raw_version_id: str, checked: CheckpointResult
+    ) -> IngestResult:
+        """Summarize an ingest run from its acquisition and its raw checkpoint."""
+        outcome, decision = checked.outcome, checked.decision
+        return cls(
+            dataset=dataset,
+            raw_version_id=raw_version_id,
+            validated_version_id=checked.passed_version_id,
+            rows_read=acquisition.rows_in,
+            rows_quarantined_at_acquisition=len(acquisition.quarantined),
+            rows_validated=outcome.rows_in,
+            rows_quarantined_by_suite=outcome.rows_in - decision.rows_passed,
+            rows_passed=decision.rows_passed,
+            waived=decision.waived,
+            decided_by=decision.decided_by,
+        )
+
 
 class PreprocessResult(BaseModel):
     dataset: str
@@ -34,6 +58,33 @@ class PreprocessResult(BaseModel):
     redactions: dict[str, int]
     rows_quarantined: int
     rows_passed: int
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        dataset: str,
+        input_version_id: str,
+        preprocessed_version_id: str,
+        batch: Any,
+        checked: CheckpointResult,
+    ) -> PreprocessResult:
+        """Summarize a pre-processing run from its batch's lineage steps and its checkpoint."""
+        from govflow.preprocess.batch import step_counts
+
+        counts = step_counts(batch.steps)
+        return cls(
+            dataset=dataset,
+            input_version_id=input_version_id,
+            preprocessed_version_id=preprocessed_version_id,
+            curated_version_id=checked.passed_version_id,
+            rows_in=batch.rows_in,
+            exact_duplicates_removed=batch.exact_duplicates_removed,
+            near_duplicates_marked=counts.near_duplicates_marked,
+            redactions=counts.redactions,
+            rows_quarantined=checked.outcome.rows_in - checked.decision.rows_passed,
+            rows_passed=checked.decision.rows_passed,
+        )
 
 
 class AnnotateResult(BaseModel):
@@ -59,6 +110,55 @@ class AnnotateResult(BaseModel):
     guideline_published: bool = False
     reannotation_round_id: str | None = None
     reannotation_items: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        round_id: str,
+        context: Any,
+        annotated_version_id: str,
+        frame: Any,
+        final: dict[str, Any],
+        consensus: Any,
+        flagged: list[str],
+        audited: list[str],
+        overrides: int,
+        collection: dict[str, Any],
+        checked: CheckpointResult,
+        draft_guideline_id: str | None,
+        guideline_published: bool,
+        reannotation_round_id: str | None,
+        reannotation_items: int,
+    ) -> AnnotateResult:
+        """Summarize an annotation round from its consensus, decisions and checkpoint."""
+        from govflow.annotation.adjudication import decided_by_people, status_counts
+
+        stats = consensus.statistics
+        return cls(
+            round_id=round_id,
+            input_version_id=context.version_id,
+            annotated_version_id=annotated_version_id,
+            labeled_version_id=checked.passed_version_id,
+            guideline_version_id=context.guideline_id,
+            items=len(context.hashes),
+            labels_counted=stats["labels_counted"],
+            labels_excluded=stats["labels_excluded"],
+            needs_calibration=flagged,
+            contested=stats["contested"],
+            audited=len(audited),
+            audit_overrides=overrides,
+            decided_by_people=decided_by_people(final),
+            status_counts=status_counts(frame),
+            rows_passed=checked.decision.rows_passed,
+            rows_quarantined=checked.outcome.rows_in - checked.decision.rows_passed,
+            statistics=stats,
+            collection=collection,
+            draft_guideline_id=draft_guideline_id,
+            guideline_published=guideline_published,
+            reannotation_round_id=reannotation_round_id,
+            reannotation_items=reannotation_items,
+        )
 
 
 class CalibrateResult(BaseModel):

@@ -18,7 +18,7 @@ from prefect import flow
 @flow(name="review-batch", persist_result=True)
 def review_batch(request: dict[str, Any]) -> dict[str, Any]:
     """Ask one batch's question and return the decisions as JSON."""
+    from govflow.domain.review import ReviewRequest
     from govflow.review.gate import request_review
-    from govflow.review.models import ReviewRequest
 
     return request_review(ReviewRequest.model_validate(request)).model_dump(mode="json")

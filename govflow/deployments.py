@@ -98,19 +98,21 @@ def serve_all(*, path: Path = PREFECT_FILE, sweep_every_s: float = 30.0) -> None
 def _sweep_forever(stop: threading.Event, every: float) -> None:
     import logging
 
-    from govflow.annotation.collect import sweep_expired_rounds
     from govflow.errors import GovflowError
     from govflow.prefect_api import PrefectAPI
-    from govflow.review.sweep import sweep_expired_gates
+    from govflow.review.sweep import sweep_expired
 
     log = logging.getLogger("govflow.serve")
     while not stop.wait(every):
         try:
             with PrefectAPI() as api:
-                for gate_id, run_id in sweep_expired_gates(api=api, actor="govflow-serve"):
-                    log.warning("gate %s of run %s passed its deadline", gate_id, run_id)
-                for round_id, run_id in sweep_expired_rounds(api=api):
-                    log.warning("round %s of run %s passed its deadline", round_id, run_id)
+                for wait in sweep_expired(api=api, actor="govflow-serve"):
+                    log.warning(
+                        "%s %s of run %s passed its deadline",
+                        wait.kind.value,
+                        wait.subject,
+                        wait.flow_run_id,
+                    )
         except GovflowError as exc:
             # The sweeper retries next round; a down ledger or server must not stop serving.
             log.warning("review sweep failed: %s", exc)

@@ -7,6 +7,10 @@ GovflowError                     base; ``message`` is one line for a person, ``h
 │   ├── MigrationError           the schema cannot be brought to the current revision
 │   └── NotFound                 a referenced record (version, person, ...) does not exist
 ├── AuditChainBroken             the audit trail fails verification (carries the break)
+├── PrefectUnavailable           the Prefect API cannot be reached or refused the request
+├── NotInFlowRun                 a human step was called outside a Prefect flow run
+├── BatchAborted                 a person (or the deadline policy) stopped a failed batch
+├── ReviewBatchFailed            a review batch's own run ended without decisions
 └── InputError                   user-supplied input is unusable
     └── SourceError              a data source cannot be read (names the source)
 
@@ -74,6 +78,41 @@ class AuditChainBroken(GovflowError):
         self.seq = seq
         self.problem = problem
         self.detail = detail
+
+
+class PrefectUnavailable(GovflowError):
+    """The Prefect API cannot be reached or refused the request."""
+
+    exit_code = 3
+
+
+class NotInFlowRun(GovflowError):
+    """A step that waits for people (a gate, a round) ran outside a Prefect flow run."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} must run inside a Prefect flow run")
+
+
+class BatchAborted(GovflowError):
+    """A person (or the deadline policy) stopped a batch that failed its checkpoint."""
+
+    def __init__(self, dataset: str, stage: str, *, decided_by: list[str], note: str | None):
+        who = ", ".join(decided_by) or "the deadline policy"
+        super().__init__(
+            f"{dataset}: batch aborted at the {stage} checkpoint by {who}"
+            + (f" ({note})" if note else "")
+        )
+        self.dataset = dataset
+        self.stage = stage
+        self.decided_by = decided_by
+
+
+class ReviewBatchFailed(GovflowError):
+    """A review batch asked in a run of its own ended without recording decisions."""
+
+    def __init__(self, batch: str, state: str | None) -> None:
+        super().__init__(f"review batch {batch} ended {state or 'in an unknown state'}")
+        self.batch = batch
 
 
 class InputError(GovflowError):

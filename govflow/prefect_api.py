@@ -11,12 +11,15 @@ import base64
 import os
 import time
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from govflow.errors import GovflowError
+from govflow.errors import GovflowError, PrefectUnavailable
+
+__all__ = ["PrefectAPI", "PrefectUnavailable", "RunState", "api_url", "auth_headers", "ui_base_url"]
 
 DEFAULT_TIMEOUT_S = 15.0
 PAGE = 200  # the server's maximum page size
@@ -24,12 +27,57 @@ RETRIES = 5
 CONNECT_RETRIES = 2
 BACKOFF_S = 0.2
 RETRY_STATUSES = frozenset({502, 503, 504})
+TERMINAL_TYPES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 
 
-class PrefectUnavailable(GovflowError):
-    """The Prefect API cannot be reached or refused the request."""
+@dataclass(frozen=True)
+class RunState:
+    """A flow run's state as the REST API reports it: the one place its JSON is read."""
 
-    exit_code = 3
+    type: str | None
+    name: str | None
+    pause_key: str | None = None
+    timestamp: str | None = None
+    message: str | None = None
+
+    @classmethod
+    def of(cls, run: dict[str, Any]) -> RunState:
+        """Read the state of a flow run record (``GET /flow_runs/{id}``)."""
+        state = run.get("state") or {}
+        details = state.get("state_details") or {}
+        return cls(
+            type=state.get("type"),
+            name=state.get("name"),
+            pause_key=details.get("pause_key") or None,
+            timestamp=state.get("timestamp"),
+            message=state.get("message"),
+        )
+
+    @property
+    def is_paused(self) -> bool:
+        """Paused or Suspended: waiting at a pause (Prefect's type PAUSED covers both)."""
+        return self.type == "PAUSED"
+
+    @property
+    def is_suspended(self) -> bool:
+        """Suspended: waiting with no process (only deployed top-level runs suspend)."""
+        return self.type == "PAUSED" and self.name == "Suspended"
+
+    @property
+    def is_running(self) -> bool:
+        return self.type == "RUNNING"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.type in TERMINAL_TYPES
+
+    @property
+    def is_completed(self) -> bool:
+        return self.type == "COMPLETED"
+
+    def waits_at(self, key_prefix: str) -> bool:
+        """Tell whether the run is paused or suspended at a pause key starting with a prefix."""
+        return self.is_paused and (self.pause_key or "").startswith(key_prefix)
 
 
 def _profile_setting(name: str) -> str | None:
@@ -143,6 +191,10 @@ class PrefectAPI:
         self._raise_for_status(response, f"/flow_runs/{flow_run_id}")
         return response.json()
 
+    def run_state(self, flow_run_id: str) -> RunState:
+        """Return the run's current state."""
+        return RunState.of(self.flow_run(flow_run_id))
+
     def paused_runs(self, limit: int = 2000) -> list[dict[str, Any]]:
         """Return paused and suspended runs, oldest first (pages of the server's maximum)."""
         runs: list[dict[str, Any]] = []
@@ -178,6 +230,10 @@ class PrefectAPI:
 
     def resume(self, flow_run_id: str, run_input: dict[str, Any]) -> dict[str, Any]:
         return self.post_json(f"/flow_runs/{flow_run_id}/resume", {"run_input": run_input})
+
+    def wake(self, flow_run_id: str) -> None:
+        """Reschedule a suspended run the way Prefect's resume endpoint does, without input."""
+        self.set_state(flow_run_id, {"type": "SCHEDULED", "name": "Resuming"}, force=True)
 
     def set_state(self, flow_run_id: str, state: dict[str, Any], *, force: bool) -> dict[str, Any]:
         return self.post_json(

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from govflow.ledger.engine import Ledger
+from tests.support.gates import FlowRunner, GateRunner, add_roster
 from tests.support.prefect_server import PrefectServer, free_port, remove, temp_home
 
 POSTGRES_URL = os.environ.get("GOVFLOW_TEST_POSTGRES_URL")
@@ -137,3 +138,25 @@ def run_cli(govflow_env):
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture
+def roster(govflow_env, tmp_path) -> dict[str, Path]:
+    """Add one person per role (``tests.support.gates.PEOPLE``); return their token files."""
+    return add_roster(govflow_env["GOVFLOW_DATABASE_URL"], tmp_path)
+
+
+@pytest.fixture
+def gates(prefect_server, govflow_env) -> Iterator[GateRunner]:
+    """Run the test gate flow in background threads against the session's Prefect server."""
+    runner = GateRunner(govflow_env["GOVFLOW_DATABASE_URL"])
+    yield runner
+    runner.pool.shutdown(wait=False, cancel_futures=True)
+
+
+@pytest.fixture
+def flows(prefect_server, govflow_env) -> Iterator[FlowRunner]:
+    """Run any flow in background threads against the session's Prefect server."""
+    runner = FlowRunner(govflow_env["GOVFLOW_DATABASE_URL"])
+    yield runner
+    runner.pool.shutdown(wait=False, cancel_futures=True)

@@ -1,9 +1,8 @@
-"""From a round's labels to decisions: gold calibration, consensus, and what goes to people.
+"""From a round's counted labels to consensus, and which items go to people.
 
-Everything reads and writes the ledger and is safe to repeat: the calibration verdict of a
-round is stored in the round's details the first time and read back afterwards, so a re-run
-(a suspended flow restarts from the top) never re-judges annotators whose status has since
-changed; exclusions are an idempotent update (labels are marked, never deleted).
+Pure: takes the round's labels as a frame (``govflow.ledger.annotations.round_labels``) and
+returns the consensus per item with the reasons an item is contested, plus the seeded
+audit sample of auto-accepted items.
 """
 
 from __future__ import annotations
@@ -14,160 +13,19 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import flag_modified
 
-from govflow.annotation.rounds import get_round
 from govflow.hashing import content_hash
-from govflow.ledger.audit import append_event
-from govflow.ledger.bulk import lock_key
-from govflow.ledger.models import (
-    Annotation,
-    AnnotationRound,
-    Assignment,
-    GoldItem,
-    GuidelineVersion,
-    Person,
-    PersonStatus,
-)
-from govflow.ledger.people import set_status
+
+__all__ = [
+    "ItemConsensus",
+    "Method",
+    "RoundConsensus",
+    "audit_sample",
+    "compute_consensus",
+    "guideline_excerpt",
+]
 
 Method = Literal["dawid_skene", "majority"]
-
-
-@dataclass(frozen=True)
-class AnnotatorCalibration:
-    """One annotator's gold record in a round and whether their labels count."""
-
-    annotator: str
-    gold_scored: int
-    gold_correct: int
-    accuracy: float | None
-    excluded: bool
-    reason: str | None
-
-
-def round_labels(*, session: Session, round_id: str) -> pd.DataFrame:
-    """Return every label of the round: item, annotator, label, is_gold, is_excluded."""
-    rows = session.execute(
-        select(
-            Annotation.item_hash,
-            Annotation.annotator_id,
-            Annotation.label,
-            Assignment.is_gold,
-            Annotation.is_excluded,
-        )
-        .join(
-            Assignment,
-            (Assignment.round_id == Annotation.round_id)
-            & (Assignment.item_hash == Annotation.item_hash)
-            & (Assignment.annotator_id == Annotation.annotator_id),
-            isouter=True,
-        )
-        .where(Annotation.round_id == round_id)
-        .order_by(Annotation.item_hash, Annotation.annotator_id)
-    ).all()
-    frame = pd.DataFrame(rows, columns=["item", "annotator", "label", "is_gold", "is_excluded"])
-    frame["is_gold"] = frame["is_gold"].fillna(False).astype(bool)
-    frame["is_excluded"] = frame["is_excluded"].astype(bool)
-    return frame
-
-
-def calibrate_round(
-    *,
-    session: Session,
-    round_id: str,
-    threshold: float,
-    min_gold: int,
-    actor: str,
-) -> list[AnnotatorCalibration]:
-    """Score annotators on the round's gold items; flag and exclude those below ``threshold``.
-
-    Annotators already marked ``needs_calibration`` when the round is judged are excluded
-    too. Excluded labels stay in the ledger with ``is_excluded`` and the reason. The verdict
-    is stored in the round and returned unchanged on every later call.
-    """
-    lock_key(session=session, key=f"calibration:{round_id}")
-    found = get_round(session=session, round_id=round_id)
-    stored = found.details.get("calibration")
-    if stored is not None:
-        return [AnnotatorCalibration(**entry) for entry in stored]
-    labels = round_labels(session=session, round_id=round_id)
-    gold = dict(
-        session.execute(
-            select(GoldItem.item_hash, GoldItem.label).where(GoldItem.project == found.project)
-        ).all()
-    )
-    statuses = dict(
-        session.execute(
-            select(Person.id, Person.status).where(
-                Person.id.in_([str(a) for a in labels["annotator"].unique()])
-            )
-        ).all()
-    )
-    verdicts: list[AnnotatorCalibration] = []
-    for annotator, own in labels.groupby("annotator", sort=True):
-        expected = own["item"].map(gold)
-        scored = own[expected.notna()]
-        correct = int((scored["label"] == expected[expected.notna()]).sum())
-        accuracy = correct / len(scored) if len(scored) else None
-        reason = None
-        if PersonStatus(statuses[annotator]) is PersonStatus.NEEDS_CALIBRATION:
-            reason = "already needs calibration when the round was judged"
-        elif accuracy is not None and len(scored) >= min_gold and accuracy < threshold:
-            reason = (
-                f"gold accuracy {accuracy:.2f} ({correct}/{len(scored)}) below the "
-                f"threshold {threshold:.2f} in round {round_id}"
-            )
-        verdicts.append(
-            AnnotatorCalibration(
-                annotator=str(annotator),
-                gold_scored=len(scored),
-                gold_correct=correct,
-                accuracy=accuracy,
-                excluded=reason is not None,
-                reason=reason,
-            )
-        )
-    for verdict in verdicts:
-        if verdict.reason is None:  # excluded exactly when there is a reason
-            continue
-        if PersonStatus(statuses[verdict.annotator]) is not PersonStatus.NEEDS_CALIBRATION:
-            set_status(
-                session=session,
-                person_id=verdict.annotator,
-                status=PersonStatus.NEEDS_CALIBRATION,
-                actor=actor,
-                reason=verdict.reason,
-            )
-        result = session.execute(
-            update(Annotation)
-            .where(
-                Annotation.round_id == round_id,
-                Annotation.annotator_id == verdict.annotator,
-                Annotation.is_excluded.is_(False),
-            )
-            .values(is_excluded=True, exclusion_reason=f"needs_calibration: {verdict.reason}")
-        )
-        append_event(
-            session=session,
-            actor=actor,
-            action="annotation.labels_excluded",
-            subject=round_id,
-            details={
-                "annotator": verdict.annotator,
-                "labels": int(result.rowcount or 0),
-                "reason": verdict.reason,
-            },
-        )
-    found.details = {
-        **found.details,
-        "calibration": [verdict.__dict__ for verdict in verdicts],
-    }
-    flag_modified(found, "details")
-    session.flush([found])
-    return verdicts
 
 
 @dataclass
@@ -311,13 +169,7 @@ def audit_sample(entries: list[ItemConsensus], *, rate: float, seed: str) -> lis
     return sorted(accepted[i] for i in picked)
 
 
-def guideline_excerpt(guideline: GuidelineVersion, limit: int = 600) -> str:
+def guideline_excerpt(instructions: str, limit: int = 600) -> str:
     """The first paragraphs of a guideline's instructions, for a reviewer's form."""
-    text = " ".join(guideline.text.split())
+    text = " ".join(instructions.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def round_for_update(*, session: Session, round_id: str) -> AnnotationRound:
-    """Lock and return a round (its details are updated by collection and consensus)."""
-    lock_key(session=session, key=f"round:{round_id}")
-    return get_round(session=session, round_id=round_id)

@@ -7,27 +7,30 @@ item). A lead publishes it through a promotion-approval gate; only then are the 
 other items that were annotated under the old version with the same disputed labels queued
 for targeted re-annotation: a ``reannotation`` dataset version of those items and a new
 round under the new guideline. Both steps are idempotent (content-addressed draft,
-deterministic round id).
+deterministic round id). This module decides what to draft and what to queue; the ledger
+(``govflow.ledger.guidelines``, ``govflow.ledger.rounds``) stores it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy.orm import Session
 
-from govflow.annotation.rounds import open_round
-from govflow.ledger.audit import append_event
-from govflow.ledger.datasets import PreparedItems, register_dataset_version
-from govflow.ledger.guidelines import (
-    GuidelineDocument,
-    GuidelineExample,
-    GuidelineStatus,
-    publish_guideline,
-)
-from govflow.ledger.models import AnnotationRound, GuidelineVersion
-from govflow.review.models import GateResult
+from govflow.domain.review import GateResult
+from govflow.ledger.guidelines import GuidelineDocument, GuidelineExample
+
+if TYPE_CHECKING:
+    from govflow.ledger.models import GuidelineVersion
+
+__all__ = [
+    "CLARIFY_PREFIX",
+    "Clarification",
+    "clarifications_from",
+    "clarified_document",
+    "reannotation_items",
+]
 
 CLARIFY_PREFIX = "clarify:"
 
@@ -74,10 +77,10 @@ def clarifications_from(
     return found
 
 
-def draft_clarified_guideline(
-    *, session: Session, base: GuidelineVersion, clarifications: list[Clarification], actor: str
-) -> GuidelineVersion:
-    """Draft the next guideline version carrying the clarifications (idempotent)."""
+def clarified_document(
+    base: GuidelineVersion, clarifications: list[Clarification]
+) -> GuidelineDocument:
+    """The next guideline version's document: ``base`` plus the clarifications."""
     entries = "\n".join(
         f"- {c.text} (labels in dispute: {', '.join(c.disputed) or 'none'}; "
         f"decided `{c.chosen}` by {c.reviewer} on item {c.item_key})"
@@ -90,7 +93,7 @@ def draft_clarified_guideline(
         else f"{base.text.rstrip()}\n\n{heading}\n\n{entries}"
     )
     first = clarifications[0]
-    document = GuidelineDocument(
+    return GuidelineDocument(
         project=base.project,
         label_set=[str(label) for label in base.label_set],
         ordinal=base.is_ordinal,
@@ -103,10 +106,6 @@ def draft_clarified_guideline(
         ),
         prompted_by=f"{first.gate_id}:{first.item_key}",
     )
-    draft, _ = publish_guideline(
-        session=session, document=document, actor=actor, status=GuidelineStatus.DRAFT
-    )
-    return draft
 
 
 def reannotation_items(labels: pd.DataFrame, clarifications: list[Clarification]) -> list[str]:
@@ -127,61 +126,3 @@ def reannotation_items(labels: pd.DataFrame, clarifications: list[Clarification]
         hits = by_item[by_item.map(lambda seen, d=disputed: len(seen & d) >= 2)]
         queued.update(hits.index)
     return sorted(queued - decided)
-
-
-def queue_reannotation(
-    *,
-    session: Session,
-    source_round: AnnotationRound,
-    guideline: GuidelineVersion,
-    items: list[str],
-    dataset: str,
-    actor: str,
-    flow_run_id: str | None,
-) -> AnnotationRound | None:
-    """Register the queued items as a ``reannotation`` version and open a round for them."""
-    if not items:
-        return None
-    # The items are stored already (they were annotated): only membership rows are new.
-    prepared = PreparedItems(hashes=list(items), payloads=None)
-    version = register_dataset_version(
-        session=session,
-        name=dataset,
-        stage="reannotation",
-        items=prepared,
-        actor=actor,
-        parent_ids=[source_round.dataset_version_id],
-        flow_run_id=flow_run_id,
-        transformations=[
-            {
-                "step": "reannotation_queue",
-                "source_round": source_round.id,
-                "guideline_version_id": guideline.id,
-                "items": len(items),
-            }
-        ],
-    ).version
-    queued, is_new = open_round(
-        session=session,
-        project=source_round.project,
-        dataset_version_id=version.id,
-        guideline_version_id=guideline.id,
-        overlap=source_round.overlap,
-        gold_rate=0.0,
-        actor=actor,
-        seed=int(source_round.details.get("seed", 0)),
-    )
-    if is_new:
-        append_event(
-            session=session,
-            actor=actor,
-            action="annotation.reannotation_queued",
-            subject=queued.id,
-            details={
-                "source_round": source_round.id,
-                "guideline_version_id": guideline.id,
-                "guideline_version": guideline.version,
-                "items": len(items),
-            },
-        )
-    return queued

@@ -18,7 +18,7 @@ app = typer.Typer(
 
 
 class Format(enum.StrEnum):
-    # The same values as govflow.annotation.rounds.ExchangeFormat, which this module does not
+    # The same values as govflow.annotation.exchange.ExchangeFormat, which this module does not
     # import at load time so `govflow --help` stays fast.
     JSONL = "jsonl"
     LABEL_STUDIO = "label-studio"
@@ -42,8 +42,8 @@ def export(
 
     Example: govflow annotations export --round ar-1234 --annotator alice --out alice.jsonl
     """
-    from govflow.annotation.rounds import export_assignments
     from govflow.errors import SourceError
+    from govflow.ledger.annotations import export_assignments
 
     with open_ledger().reader() as session:
         text = export_assignments(
@@ -76,8 +76,8 @@ def import_(
 
     Example: govflow annotations import labels.jsonl --round ar-1234
     """
-    from govflow.annotation.rounds import import_annotations
     from govflow.errors import SourceError
+    from govflow.ledger.annotations import import_annotations
 
     try:
         content = path.read_text(encoding="utf-8")
@@ -103,13 +103,14 @@ def import_(
 
 def _resume_if_complete(round_id: str) -> None:
     """Wake the flow run waiting for this round once nothing is missing."""
-    from govflow.annotation.collect import COLLECTING, resume_waiting_run, round_state
-    from govflow.annotation.rounds import get_round
+    from govflow.domain import RoundStatus
+    from govflow.ledger.rounds import get_round, round_state
     from govflow.prefect_api import PrefectAPI
+    from govflow.review.collect import resume_waiting_run
 
     with open_ledger().reader() as session:
         found = get_round(session=session, round_id=round_id)
-        if found.status != COLLECTING:
+        if found.status is not RoundStatus.COLLECTING:
             return
         missing = len(round_state(session=session, round_id=round_id).missing)
         if missing:
@@ -141,7 +142,7 @@ def progress(
 
     Example: govflow annotations progress --round ar-1234
     """
-    from govflow.annotation.rounds import round_progress
+    from govflow.ledger.annotations import round_progress
 
     with open_ledger().reader() as session:
         counts = round_progress(session=session, round_id=round_id)
@@ -167,10 +168,10 @@ def rounds(
     """
     from sqlalchemy import select
 
-    from govflow.annotation.collect import round_state
     from govflow.cli._common import print_json
     from govflow.hashing import canonical_time
     from govflow.ledger.models import AnnotationRound
+    from govflow.ledger.rounds import round_state
 
     with open_ledger().reader() as session:
         query = select(AnnotationRound).order_by(AnnotationRound.created_at)
@@ -185,14 +186,14 @@ def rounds(
                 {
                     "round": r.id,
                     "project": r.project,
-                    "status": r.status,
+                    "status": r.status.value,
                     "dataset_version_id": r.dataset_version_id,
                     "guideline_version_id": r.guideline_version_id,
                     "assigned": state.assigned,
                     "annotated": state.annotated,
                     "missing": len(state.missing),
                     "deadline": canonical_time(r.deadline) if r.deadline else None,
-                    "flow_run_id": r.details.get("flow_run_id"),
+                    "flow_run_id": r.flow_run_id,
                 }
             )
     if as_json:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,6 @@ from govflow.cli._common import print_json
 from govflow.errors import GovflowError, InputError
 
 app = typer.Typer(help="Answer and inspect open review gates.", no_args_is_help=True)
-
-GATE_PREFIX = "govflow-gate-"
-VERDICT_PREFIX = "govflow-verdict-"
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -35,130 +31,6 @@ def _age(since: datetime | None) -> str:
     return f"{seconds}s"
 
 
-def _gate_of(api: Any, run: dict[str, Any]) -> dict[str, Any] | None:
-    details = (run.get("state") or {}).get("state_details") or {}
-    key = details.get("pause_key")
-    if not key:
-        return None
-    raw = api.read_input(run["id"], GATE_PREFIX + key)
-    if raw is None:
-        return None
-    gate = json.loads(raw)
-    state = run.get("state") or {}
-    gate["state"] = state.get("name")
-    gate["paused_at"] = state.get("timestamp")
-    gate["flow_run_name"] = run.get("name")
-    return gate
-
-
-def list_open_gates(api: Any, *, limit: int = 2000) -> list[dict[str, Any]]:
-    """Return the govflow gates waiting in paused or suspended runs, oldest first.
-
-    One query lists the paused runs; the gates' details come from the ledger when this
-    machine can reach it (one more query), else from each run's stored gate summary (one
-    request per run: Prefect has no bulk read of run inputs).
-    """
-    runs = api.paused_runs(limit=limit)
-    known = _gates_from_ledger(runs)
-    rest = [run for run in runs if run["id"] not in known]
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        fetched = {
-            run["id"]: gate
-            for run, gate in zip(rest, pool.map(lambda r: _gate_of(api, r), rest), strict=True)
-        }
-    gates = [known.get(run["id"]) or fetched.get(run["id"]) for run in runs]
-    return [gate for gate in gates if gate is not None]
-
-
-def _gates_from_ledger(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Describe the paused runs' gates from the ledger's open review tasks, if reachable."""
-    ledger = _local_ledger() if runs else None
-    if ledger is None:
-        return {}
-    from govflow.hashing import canonical_time
-    from govflow.ledger.reviews import open_tasks
-    from govflow.review.notify import ui_url_for_run
-
-    try:
-        with ledger.reader() as session:
-            tasks = open_tasks(session=session)
-    except GovflowError:
-        return {}
-    by_run: dict[str, list[Any]] = {}
-    for task in tasks:
-        by_run.setdefault(task.flow_run_id or "", []).append(task)
-    gates: dict[str, dict[str, Any]] = {}
-    for run in runs:
-        state = run.get("state") or {}
-        key = (state.get("state_details") or {}).get("pause_key") or ""
-        for task in by_run.get(run["id"], []):
-            if not key.startswith(task.id + "-a"):
-                continue
-            gates[run["id"]] = {
-                "gate_id": task.id,
-                "pause_key": key,
-                "attempt": int(key.rsplit("-a", 1)[1]),
-                "name": task.details.get("name"),
-                "kind": task.kind,
-                "tier": task.tier,
-                "items": [item["key"] for item in task.items],
-                "suggestions": {
-                    item["key"]: item["suggestion"]
-                    for item in task.items
-                    if item.get("suggestion") is not None
-                },
-                "choices": task.details.get("choices", []),
-                "assignees": task.details.get("assignees", []),
-                "deadline": canonical_time(task.deadline),
-                "flow_run_id": run["id"],
-                "dataset_version_id": task.dataset_version_id,
-                "guideline_version_id": task.guideline_version_id,
-                "reasons": task.details.get("reasons", []),
-                "ui_url": ui_url_for_run(run["id"]),
-                "state": state.get("name"),
-                "paused_at": state.get("timestamp"),
-                "flow_run_name": run.get("name"),
-            }
-    return gates
-
-
-def _may_answer(gate: dict[str, Any], reviewer: str, roles: list[str] | None) -> bool:
-    if gate.get("assignees") and reviewer not in gate["assignees"]:
-        return False
-    if roles is None:
-        return True
-    allowed = {"reviewer", "specialist", "lead"} if gate["tier"] == 1 else {"specialist", "lead"}
-    return bool(allowed & set(roles))
-
-
-def _local_ledger() -> Any | None:
-    """Open the ledger if this machine has one configured; never create one as a side effect."""
-    from govflow.ledger.engine import Ledger
-    from govflow.settings import get_settings
-
-    settings = get_settings()
-    if not settings.database_url and not (settings.home / "ledger.db").exists():
-        return None
-    try:
-        return Ledger.open()
-    except GovflowError:
-        return None
-
-
-def _reviewer_roles(reviewer: str) -> list[str] | None:
-    """Look the reviewer's roles up in the ledger, if this machine can reach it."""
-    from govflow.ledger.people import get_person
-
-    ledger = _local_ledger()
-    if ledger is None:
-        return None
-    try:
-        with ledger.reader() as session:
-            return list(get_person(session=session, person_id=reviewer).roles)
-    except GovflowError:
-        return None
-
-
 @app.command()
 def inbox(
     reviewer: str | None = typer.Option(None, help="Only gates this reviewer may answer."),
@@ -171,6 +43,7 @@ def inbox(
     Example: govflow review inbox --reviewer alice --tier 1
     """
     from govflow.prefect_api import PrefectAPI
+    from govflow.review.inbox import list_open_gates, may_answer, reviewer_roles
 
     with PrefectAPI() as api:
         gates = list_open_gates(api)
@@ -179,8 +52,8 @@ def inbox(
     if tier:
         gates = [g for g in gates if g["tier"] == tier]
     if reviewer:
-        roles = _reviewer_roles(reviewer)
-        gates = [g for g in gates if _may_answer(g, reviewer, roles)]
+        roles = reviewer_roles(reviewer)
+        gates = [g for g in gates if may_answer(g, reviewer, roles)]
     if as_json:
         print_json(gates)
         return
@@ -200,16 +73,17 @@ def inbox(
 
 def _open_gate(api: Any, run_id: str) -> tuple[dict[str, Any], str]:
     """Return the run's open gate summary and its keyset base, or fail clearly."""
+    from govflow.prefect_api import RunState
+    from govflow.review.inbox import gate_of_run
+
     run = api.flow_run(run_id)
-    state = run.get("state") or {}
-    if state.get("type") != "PAUSED":
-        raise InputError(
-            f"flow run {run_id} is not waiting for a review (state {state.get('name')})"
-        )
-    gate = _gate_of(api, run)
+    state = RunState.of(run)
+    if not state.is_paused:
+        raise InputError(f"flow run {run_id} is not waiting for a review (state {state.name})")
+    gate = gate_of_run(api, run)
     if gate is None:
         raise InputError(f"flow run {run_id} is paused, but not at a govflow review gate")
-    base = f"{state['name'].lower()}-{gate['pause_key']}"
+    base = f"{(state.name or '').lower()}-{gate['pause_key']}"
     return gate, base
 
 
@@ -319,6 +193,7 @@ def decide(
     """
     from govflow.prefect_api import PrefectAPI
     from govflow.review.form import NOTE_FIELD, REVIEWER_FIELD, TOKEN_FIELD, item_field
+    from govflow.review.inbox import VERDICT_INPUT_PREFIX
 
     token = _read_token(token_file)
     with PrefectAPI() as api:
@@ -338,7 +213,7 @@ def decide(
         if result.get("status") != "ACCEPT":
             reason = (result.get("details") or {}).get("reason") or result.get("status")
             raise GovflowError(f"Prefect refused the answer: {reason}")
-        verdict = api.wait_for_input(run_id, VERDICT_PREFIX + gate["pause_key"], timeout=wait)
+        verdict = api.wait_for_input(run_id, VERDICT_INPUT_PREFIX + gate["pause_key"], timeout=wait)
     if verdict is None:
         typer.echo(
             f"submitted to {run_id}; the flow has not checked it yet "
@@ -365,18 +240,19 @@ def sweep() -> None:
 
     Example: govflow review sweep
     """
-    from govflow.annotation.collect import sweep_expired_rounds
     from govflow.prefect_api import PrefectAPI
-    from govflow.review.sweep import sweep_expired_gates
+    from govflow.review.sweep import WaitKind, sweep_expired
 
     with PrefectAPI() as api:
-        swept = sweep_expired_gates(api=api, actor="govflow-sweeper")
-        woken = sweep_expired_rounds(api=api)
-    for gate_id, run_id in swept:
-        typer.echo(f"timed out {gate_id} (flow run {run_id}); run rescheduled")
-    for round_id, run_id in woken:
-        typer.echo(
-            f"annotation round {round_id} passed its deadline (flow run {run_id}); run rescheduled"
-        )
-    if not swept:
+        swept = sweep_expired(api=api, actor="govflow-sweeper")
+    for wait in swept:
+        if wait.kind is WaitKind.GATE:
+            typer.echo(f"timed out {wait.subject} (flow run {wait.flow_run_id}); run rescheduled")
+    for wait in swept:
+        if wait.kind is WaitKind.ROUND:
+            typer.echo(
+                f"annotation round {wait.subject} passed its deadline (flow run "
+                f"{wait.flow_run_id}); run rescheduled"
+            )
+    if not any(wait.kind is WaitKind.GATE for wait in swept):
         typer.echo("no expired gates")

@@ -8,6 +8,7 @@ write idempotent.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -15,7 +16,19 @@ from sqlalchemy.orm import Session
 
 from govflow.errors import LedgerError
 
+__all__ = ["db_time", "insert_ignoring_conflicts", "lock_key"]
+
 CHUNK_ROWS = 50_000
+
+
+def db_time(session: Session, when: datetime) -> Any:
+    """Render a timestamp for a raw bulk insert (which skips SQLAlchemy's type processing).
+
+    SQLite stores its own text form; Postgres takes the datetime as is.
+    """
+    if session.connection().dialect.name == "sqlite":
+        return when.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return when
 
 
 def _chunks(rows: Sequence[tuple[Any, ...]], size: int):  # type: ignore[no-untyped-def]

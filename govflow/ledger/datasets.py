@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from govflow.errors import NotFound
+from govflow.domain import Relation, SourceKind, Stage
+from govflow.errors import InputError, NotFound
 from govflow.hashing import canonical_json, combine_hashes, content_hash, sha256_text
 from govflow.ledger.audit import append_event
 from govflow.ledger.bulk import insert_ignoring_conflicts, lock_key
@@ -21,6 +22,23 @@ from govflow.ledger.models import (
     Origin,
     Source,
 )
+
+__all__ = [
+    "PreparedItems",
+    "Registration",
+    "SourceSpec",
+    "count_items",
+    "get_version",
+    "insert_items",
+    "list_versions",
+    "parent_ids",
+    "prepare_items",
+    "read_version_hashes",
+    "read_version_records",
+    "register_dataset_version",
+    "register_frame",
+    "version_id_for",
+]
 
 
 @dataclass(frozen=True)
@@ -60,15 +78,14 @@ def prepare_items(records: Iterable[Mapping[str, Any]]) -> PreparedItems:
 class SourceSpec:
     """Where a version's data came from."""
 
-    kind: str
+    kind: SourceKind
     uri: str
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
-        return (
-            "src-" + content_hash({"kind": self.kind, "uri": self.uri, "params": self.params})[:24]
-        )
+        kind = SourceKind(self.kind).value
+        return "src-" + content_hash({"kind": kind, "uri": self.uri, "params": self.params})[:24]
 
 
 @dataclass(frozen=True)
@@ -79,16 +96,55 @@ class Registration:
     is_new: bool
 
 
-def version_id_for(*, name: str, stage: str, content_hash: str) -> str:
+def version_id_for(*, name: str, stage: Stage | str, content_hash: str) -> str:
     """Return the deterministic id of the version of ``name`` at ``stage`` with this content."""
-    return "dv-" + sha256_text(f"{name}\n{stage}\n{content_hash}")[:24]
+    return "dv-" + sha256_text(f"{name}\n{_stage(stage).value}\n{content_hash}")[:24]
+
+
+def _stage(stage: Stage | str) -> Stage:
+    try:
+        return Stage(stage)
+    except ValueError:
+        known = ", ".join(s.value for s in Stage)
+        raise InputError(f"unknown stage {stage!r}", hint=f"stages are {known}") from None
+
+
+def register_frame(
+    *,
+    session: Session,
+    frame: Any,
+    name: str,
+    stage: Stage | str,
+    actor: str,
+    parent_ids: Sequence[str] = (),
+    flow_run_id: str | None = None,
+    transformations: Sequence[Mapping[str, Any]] = (),
+) -> tuple[DatasetVersion, list[str]]:
+    """Register a frame's rows as a version (idempotent); return it and the row hashes.
+
+    Rows are stored as ``govflow.records.frame_to_records`` renders them.
+    """
+    from govflow.records import frame_to_records
+
+    items = prepare_items(frame_to_records(frame))
+    version = register_dataset_version(
+        session=session,
+        name=name,
+        stage=stage,
+        items=items,
+        actor=actor,
+        parent_ids=parent_ids,
+        flow_run_id=flow_run_id,
+        transformations=transformations,
+    ).version
+    return version, items.hashes
 
 
 def register_dataset_version(
     *,
     session: Session,
     name: str,
-    stage: str,
+    stage: Stage | str,
     items: PreparedItems,
     actor: str,
     source: SourceSpec | None = None,
@@ -99,6 +155,7 @@ def register_dataset_version(
     details: Mapping[str, Any] | None = None,
 ) -> Registration:
     """Register a dataset version; the same name, stage and content returns the existing one."""
+    stage = _stage(stage)
     digest = items.content_hash
     version_id = version_id_for(name=name, stage=stage, content_hash=digest)
     lock_key(session=session, key=version_id)
@@ -114,7 +171,12 @@ def register_dataset_version(
         lock_key(session=session, key=f"source:{source.id}")
         if session.get(Source, source.id) is None:
             session.add(
-                Source(id=source.id, kind=source.kind, uri=source.uri, params=source.params)
+                Source(
+                    id=source.id,
+                    kind=SourceKind(source.kind),
+                    uri=source.uri,
+                    params=source.params,
+                )
             )
     version = DatasetVersion(
         id=version_id,
@@ -130,7 +192,9 @@ def register_dataset_version(
     )
     session.add(version)
     session.add_all(
-        DatasetVersionParent(version_id=version_id, parent_id=parent_id)
+        DatasetVersionParent(
+            version_id=version_id, parent_id=parent_id, relation=Relation.DERIVED_FROM
+        )
         for parent_id in dict.fromkeys(parent_ids)
     )
     session.flush()
@@ -142,7 +206,7 @@ def register_dataset_version(
         subject=version_id,
         details={
             "name": name,
-            "stage": stage,
+            "stage": stage.value,
             "content_hash": digest,
             "row_count": len(items),
             "source_id": source.id if source else None,

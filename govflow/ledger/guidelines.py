@@ -10,7 +10,6 @@ later; annotators and review gates use the latest *published* version.
 from __future__ import annotations
 
 import difflib
-import enum
 import json
 import re
 from pathlib import Path
@@ -20,21 +19,30 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from govflow.domain import GuidelineStatus
 from govflow.errors import InputError, NotFound
 from govflow.hashing import content_hash, sha256_text
 from govflow.ledger.audit import append_event
 from govflow.ledger.bulk import lock_key
 from govflow.ledger.models import GuidelineVersion
 
+__all__ = [
+    "GuidelineDocument",
+    "GuidelineExample",
+    "GuidelineStatus",
+    "approve_draft",
+    "diff_guidelines",
+    "ensure_published",
+    "get_guideline",
+    "get_guideline_version",
+    "guideline_id_for",
+    "list_guidelines",
+    "load_guideline_document",
+    "publish_guideline",
+]
+
 _PROJECT = re.compile(r"[A-Za-z0-9._-]{1,200}")
 _SUFFIXES = {".yaml", ".yml", ".json"}
-
-
-class GuidelineStatus(enum.StrEnum):
-    """Whether a guideline version is in force (published) or awaiting approval (draft)."""
-
-    PUBLISHED = "published"
-    DRAFT = "draft"
 
 
 class _Model(BaseModel):
@@ -213,7 +221,7 @@ def publish_guideline(
         examples=content["examples"],
         changelog=document.changelog,
         parent_id=latest.id if latest is not None else None,
-        status=status.value,
+        status=status,
         prompted_by=document.prompted_by,
         content_hash=digest,
         created_by=actor,
@@ -238,14 +246,32 @@ def publish_guideline(
     return guideline, True
 
 
+def ensure_published(*, session: Session, document: GuidelineDocument, actor: str) -> str:
+    """Publish ``document`` unless a version with the same content exists; return its id.
+
+    Unlike ``publish_guideline`` (which compares with the latest version only), any earlier
+    version with this content counts: re-running a pipeline with its original guideline
+    file after a clarification was published must not publish the old text again.
+    """
+    existing = session.scalars(
+        select(GuidelineVersion).where(
+            GuidelineVersion.project == document.project,
+            GuidelineVersion.content_hash == content_hash(document.content()),
+        )
+    ).first()
+    if existing is not None:
+        return existing.id
+    return publish_guideline(session=session, document=document, actor=actor)[0].id
+
+
 def approve_draft(*, session: Session, guideline_id: str, actor: str) -> GuidelineVersion:
     """Publish a draft guideline version."""
     guideline = session.get(GuidelineVersion, guideline_id)
     if guideline is None:
         raise NotFound("guideline version", guideline_id)
-    if guideline.status != GuidelineStatus.DRAFT:
+    if guideline.status is not GuidelineStatus.DRAFT:
         raise InputError(f"guideline {guideline.project} v{guideline.version} is already published")
-    guideline.status = GuidelineStatus.PUBLISHED.value
+    guideline.status = GuidelineStatus.PUBLISHED
     session.flush([guideline])
     append_event(
         session=session,
@@ -263,7 +289,7 @@ def get_guideline(
     """Return one version of a project's guideline; by default the latest published one."""
     query = select(GuidelineVersion).where(GuidelineVersion.project == project)
     if version is None:
-        query = query.where(GuidelineVersion.status == GuidelineStatus.PUBLISHED.value)
+        query = query.where(GuidelineVersion.status == GuidelineStatus.PUBLISHED)
     else:
         query = query.where(GuidelineVersion.version == version)
     found = session.scalars(query.order_by(GuidelineVersion.version.desc()).limit(1)).first()
@@ -285,6 +311,14 @@ def get_guideline(
             hint=f"{project} has only drafts so far (v1-v{newest}); approve one first",
         )
     raise NotFound("guideline", f"{project} v{version}", hint=f"the latest is v{newest}")
+
+
+def get_guideline_version(*, session: Session, guideline_id: str) -> GuidelineVersion:
+    """Return a guideline version by id."""
+    found = session.get(GuidelineVersion, guideline_id)
+    if found is None:
+        raise NotFound("guideline version", guideline_id)
+    return found
 
 
 def list_guidelines(*, session: Session, project: str) -> list[GuidelineVersion]:

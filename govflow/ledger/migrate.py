@@ -45,6 +45,14 @@ def current_revision(ledger: Ledger) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _check_foreign_keys(conn) -> None:  # type: ignore[no-untyped-def]
+    """Fail the migration (rolling it back) if it left a dangling reference behind."""
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        tables = ", ".join(sorted({str(row[0]) for row in broken}))
+        raise MigrationError(f"the migration left rows with dangling references in {tables}")
+
+
 def upgrade_to_head(ledger: Ledger) -> tuple[str | None, str]:
     """Upgrade the ledger to the newest revision; return (before, after). Idempotent."""
     from alembic import command
@@ -57,13 +65,27 @@ def upgrade_to_head(ledger: Ledger) -> tuple[str | None, str]:
         if before == head:
             return before, head
         try:
-            with ledger._write_engine.begin() as conn:
-                if ledger.dialect == "postgresql":
-                    # Two processes starting on an empty database must not both migrate.
-                    conn.execute(
-                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK}
-                    )
-                command.upgrade(_config(conn), "head")
+            with ledger._write_engine.connect() as conn:
+                if ledger.dialect == "sqlite":
+                    # SQLite alters a table by copying it into a new one; with foreign keys
+                    # enforced, dropping the old copy fails while other tables refer to it.
+                    # The pragma only takes effect outside a transaction (SQLite's rule), so
+                    # it is set on the driver connection before the migration's transaction.
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+                try:
+                    with conn.begin():
+                        if ledger.dialect == "postgresql":
+                            # Two processes starting on an empty database must not both migrate.
+                            conn.execute(
+                                text("SELECT pg_advisory_xact_lock(:k)"),
+                                {"k": _PG_MIGRATION_LOCK},
+                            )
+                        command.upgrade(_config(conn), "head")
+                        if ledger.dialect == "sqlite":
+                            _check_foreign_keys(conn)
+                finally:
+                    if ledger.dialect == "sqlite":
+                        conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
         except DBAPIError as exc:
             raise MigrationError(
                 f"cannot upgrade the ledger at {ledger.masked_url}: {exc.orig}"

@@ -32,13 +32,52 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-# Re-exported: callers look for the ledger's enums here.
-from govflow.domain import Origin as Origin
-from govflow.domain import PersonStatus as PersonStatus
-from govflow.domain import Role as Role
+from govflow.domain import (
+    DeadlinePolicy,
+    GateStatus,
+    GuidelineStatus,
+    Origin,
+    PersonStatus,
+    Relation,
+    Role,
+    RoundKind,
+    RoundStatus,
+    SourceKind,
+    Stage,
+)
+from govflow.domain.review import Outcome, ReviewKind
+
+# Re-exported: callers look for the ledger's enums here too.
+__all__ = [
+    "Annotation",
+    "AnnotationRound",
+    "Assignment",
+    "AuditEvent",
+    "AuditHead",
+    "Base",
+    "DatasetVersion",
+    "DatasetVersionItem",
+    "DatasetVersionParent",
+    "GoldItem",
+    "GuidelineVersion",
+    "Item",
+    "Origin",
+    "Person",
+    "PersonStatus",
+    "QuarantinedRow",
+    "ReviewDecision",
+    "ReviewTask",
+    "Role",
+    "Source",
+    "ValidationRun",
+    "Waiver",
+    "as_utc",
+    "utcnow",
+]
 
 HASH = String(64)
 ID = String(64)
@@ -69,9 +108,9 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
+def _enum(cls: type[enum.Enum], name: str, length: int = 32) -> Enum:
     # Stored as plain strings (no native enum type) so later values need no DDL on Postgres.
-    return Enum(cls, name=name, native_enum=False, length=32, values_callable=_values)
+    return Enum(cls, name=name, native_enum=False, length=length, values_callable=_values)
 
 
 def _values(cls: type[enum.Enum]) -> list[str]:
@@ -84,7 +123,7 @@ class Source(Base):
     __tablename__ = "sources"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[SourceKind] = mapped_column(_enum(SourceKind, "source_kind"))
     uri: Mapped[str] = mapped_column(Text)
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -98,7 +137,7 @@ class DatasetVersion(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
-    stage: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[Stage] = mapped_column(_enum(Stage, "stage", length=64))
     content_hash: Mapped[str] = mapped_column(HASH)
     row_count: Mapped[int] = mapped_column(BigInteger)
     source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id"))
@@ -120,7 +159,9 @@ class DatasetVersionParent(Base):
     parent_id: Mapped[str] = mapped_column(
         ForeignKey("dataset_versions.id"), primary_key=True, index=True
     )
-    relation: Mapped[str] = mapped_column(String(64), default="derived_from")
+    relation: Mapped[Relation] = mapped_column(
+        _enum(Relation, "relation", length=64), default=Relation.DERIVED_FROM
+    )
 
 
 class Item(Base):
@@ -175,7 +216,9 @@ class GuidelineVersion(Base):
     examples: Mapped[list[Any]] = mapped_column(default=list)
     changelog: Mapped[str] = mapped_column(Text, default="")
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("guideline_versions.id"))
-    status: Mapped[str] = mapped_column(String(32), default="published")  # or "draft"
+    status: Mapped[GuidelineStatus] = mapped_column(
+        _enum(GuidelineStatus, "guideline_status"), default=GuidelineStatus.PUBLISHED
+    )
     prompted_by: Mapped[str | None] = mapped_column(String(200))  # gate/decision behind it
     content_hash: Mapped[str] = mapped_column(HASH)
     created_by: Mapped[str] = mapped_column(String(200))
@@ -183,19 +226,33 @@ class GuidelineVersion(Base):
 
 
 class AnnotationRound(Base):
-    """One round of annotation over a dataset version under one guideline version."""
+    """One round of annotation over a dataset version under one guideline version.
+
+    ``status``, ``waits`` and ``flow_run_id`` are the collection state machine (see
+    ``govflow.ledger.rounds``); ``details`` holds the round's settings and verdicts in the
+    shape of ``govflow.ledger.rounds.RoundDetails``.
+    """
 
     __tablename__ = "annotation_rounds"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[RoundKind] = mapped_column(
+        _enum(RoundKind, "round_kind"), default=RoundKind.ANNOTATION
+    )
     project: Mapped[str] = mapped_column(String(200), index=True)
     dataset_version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"))
     guideline_version_id: Mapped[str] = mapped_column(ForeignKey("guideline_versions.id"))
     overlap: Mapped[int] = mapped_column(Integer)
     gold_rate: Mapped[float] = mapped_column(default=0.0)
-    status: Mapped[str] = mapped_column(String(32), default="open")
+    status: Mapped[RoundStatus] = mapped_column(
+        _enum(RoundStatus, "round_status"), default=RoundStatus.OPEN
+    )
     deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    deadline_policy: Mapped[str] = mapped_column(String(32), default="proceed")
+    deadline_policy: Mapped[DeadlinePolicy] = mapped_column(
+        _enum(DeadlinePolicy, "deadline_policy"), default=DeadlinePolicy.PROCEED
+    )
+    waits: Mapped[int] = mapped_column(Integer, default=0)  # times a run waited for labels
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))  # the run waiting for it
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -210,6 +267,8 @@ class Assignment(Base):
     item_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
     annotator_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Reassigned at the deadline to someone else: no longer expected from this annotator.
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -250,9 +309,13 @@ class ReviewTask(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)  # stable gate key
     flow_run_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[ReviewKind] = mapped_column(_enum(ReviewKind, "review_kind", length=64))
     tier: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(32), default="open")
+    status: Mapped[GateStatus] = mapped_column(
+        _enum(GateStatus, "gate_status"), default=GateStatus.OPEN
+    )
+    attempt: Mapped[int] = mapped_column(Integer, default=1)  # the form being asked now
+    last_rejection: Mapped[str | None] = mapped_column(Text)  # why the last form was refused
     dataset_version_id: Mapped[str | None] = mapped_column(ForeignKey("dataset_versions.id"))
     guideline_version_id: Mapped[str | None] = mapped_column(ForeignKey("guideline_versions.id"))
     payload_hash: Mapped[str] = mapped_column(HASH)
@@ -273,7 +336,7 @@ class ReviewDecision(Base):
     review_task_id: Mapped[str] = mapped_column(ForeignKey("review_tasks.id"), index=True)
     item_key: Mapped[str] = mapped_column(String(200))
     choice: Mapped[str] = mapped_column(String(200))
-    outcome: Mapped[str] = mapped_column(String(32), default="decided")
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome, "outcome"), default=Outcome.DECIDED)
     reviewer_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     tier: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)

@@ -6,8 +6,9 @@ A person proves who they are with a token shown once when it is issued (``add_pe
 reaches the audit trail.
 
 Who may decide what:
-- ``may_decide_tier`` answers from roles alone: tier 1 takes a reviewer, specialist or lead;
-  tier 2 only a specialist or lead; an annotator decides no tier.
+- ``may_decide_tier`` answers from roles alone, by the one tier rule in ``govflow.domain``
+  (``TIER_ROLES``: tier 1 takes a reviewer, specialist or lead; tier 2 only a specialist or
+  lead; an annotator decides no tier).
 - Status is a separate check: only an ``ACTIVE`` person may decide (``is_active``). A disabled
   person or one who ``NEEDS_CALIBRATION`` keeps their roles but must not decide, so callers
   check both ``is_active(person)`` and ``may_decide_tier(person, tier)``.
@@ -23,6 +24,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govflow.domain import may_answer_tier
 from govflow.errors import InputError, NotFound
 from govflow.ledger.audit import append_event
 from govflow.ledger.bulk import lock_key
@@ -38,8 +40,6 @@ _NAME_MAX = 200
 _LIST_HINT = "run `govflow reviewers list` to see reviewer ids"
 
 _RANKS = {Role.ANNOTATOR: 0, Role.REVIEWER: 1, Role.SPECIALIST: 2, Role.LEAD: 3}
-# The lowest role that may decide at each review tier.
-_TIER_MINIMUM = {1: Role.REVIEWER, 2: Role.SPECIALIST}
 
 
 def hash_token(token: str, *, iterations: int = TOKEN_ITERATIONS) -> str:
@@ -205,20 +205,16 @@ def role_rank(role: Role | str) -> int:
     return _RANKS[Role(role)]
 
 
-def _highest_rank(person: Person) -> int:
-    ranks = [_RANKS[Role(r)] for r in person.roles or [] if r in Role._value2member_map_]
-    return max(ranks, default=-1)
-
-
 def may_decide_tier(person: Person, tier: int) -> bool:
     """Tell whether ``person``'s roles allow deciding at review ``tier`` (1 or 2).
 
-    Roles only: whether the person is ``ACTIVE`` is a separate check (``is_active``).
+    Roles only (the rule is ``govflow.domain.may_answer_tier``): whether the person is
+    ``ACTIVE`` is a separate check (``is_active``).
     """
-    minimum = _TIER_MINIMUM.get(tier)
-    if minimum is None:
-        raise InputError(f"unknown review tier {tier!r}", hint="review tiers are 1 and 2")
-    return _highest_rank(person) >= _RANKS[minimum]
+    try:
+        return may_answer_tier(person.roles or [], tier)
+    except ValueError:
+        raise InputError(f"unknown review tier {tier!r}", hint="review tiers are 1 and 2") from None
 
 
 def is_active(person: Person) -> bool:

@@ -1,20 +1,43 @@
-"""Review tasks (gates) and decisions: idempotent writes keyed by the gate's content id."""
+"""Review tasks (gates) and decisions: idempotent writes keyed by the gate's content id.
+
+A ``ReviewTask`` row is one question put to people; it stays ``OPEN`` while attempts come
+and go (``attempt`` counts the forms asked, ``last_rejection`` says why the last one was
+refused) and closes once, ``DECIDED`` by a person or ``TIMED_OUT`` by its kind's policy.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govflow.domain import MAX_TIER, GateStatus
+from govflow.domain.review import (
+    ESCALATE,
+    POLICIES,
+    ItemDecision,
+    Outcome,
+    ReviewKind,
+    ReviewRequest,
+)
 from govflow.ledger.audit import append_event
 from govflow.ledger.bulk import lock_key
-from govflow.ledger.models import ReviewDecision, ReviewTask, utcnow
-from govflow.review.kinds import ESCALATE, MAX_TIER, POLICIES, Outcome, ReviewKind
-from govflow.review.models import ItemDecision, ReviewRequest
+from govflow.ledger.models import ReviewDecision, ReviewTask, as_utc, utcnow
 
-OPEN = "open"
+__all__ = [
+    "expired_gates",
+    "open_review_task",
+    "open_tasks",
+    "read_decisions",
+    "record_decisions",
+    "record_rejection",
+    "record_timeout",
+    "timeout_decisions",
+    "timeout_open_gate",
+]
 
 
 def open_review_task(
@@ -30,9 +53,10 @@ def open_review_task(
     task = ReviewTask(
         id=gate_id,
         flow_run_id=flow_run_id,
-        kind=request.kind.value,
+        kind=request.kind,
         tier=request.tier,
-        status=OPEN,
+        status=GateStatus.OPEN,
+        attempt=1,
         dataset_version_id=request.dataset_version_id,
         guideline_version_id=request.guideline_version_id,
         payload_hash=request.payload_hash,
@@ -47,11 +71,10 @@ def open_review_task(
         ],
         details={
             "name": request.name,
-            "attempt": 1,
             "choices": list(request.choices),
             "assignees": request.assignees,
             "submitted_by": request.submitted_by,
-            "reasons": sorted({r for item in request.items for r in item.reasons}),
+            "reasons": request.reasons,
         },
         deadline=request.due(now),
         created_at=now,
@@ -70,37 +93,38 @@ def open_review_task(
             "flow_run_id": flow_run_id,
             "payload_hash": request.payload_hash,
             "deadline": task.deadline.isoformat(),
-            "reasons": sorted({r for item in request.items for r in item.reasons}),
+            "reasons": request.reasons,
         },
     )
     return task
 
 
-def update_details(task: ReviewTask, **changes: Any) -> None:
-    """Replace the task's details dict so the JSON column is marked as changed."""
-    task.details = {**task.details, **changes}
-
-
 def record_rejection(
-    *, session: Session, task: ReviewTask, reviewer_id: str, reason: str, actor: str
+    *, session: Session, task: ReviewTask, details: dict[str, Any], reason: str, actor: str
 ) -> int:
-    """Record a rejected submission (only an audit event) and open the next attempt."""
-    attempt = int(task.details.get("attempt", 1))
+    """Record a refused submission (only an audit event) and open the next attempt.
+
+    ``details`` is what the audit event keeps about who submitted (never free text that
+    could be a secret); ``reason`` is shown on the next form.
+    """
+    attempt = task.attempt
     append_event(
         session=session,
         actor=actor,
         action="review.rejected",
         subject=task.id,
-        details={"attempt": attempt, "reviewer_id": reviewer_id, "reason": reason},
+        details={"attempt": attempt, **details, "reason": reason},
     )
-    update_details(task, attempt=attempt + 1, last_rejection=reason)
-    return attempt + 1
+    task.attempt = attempt + 1
+    task.last_rejection = reason
+    session.flush([task])
+    return task.attempt
 
 
 def read_decisions(*, session: Session, gate_id: str) -> list[ItemDecision] | None:
     """Return the gate's recorded decisions in item order, or None while it is open."""
     task = session.get(ReviewTask, gate_id)
-    if task is None or task.status == OPEN:
+    if task is None or task.status is GateStatus.OPEN:
         return None
     rows = {
         row.item_key: row
@@ -110,27 +134,32 @@ def read_decisions(*, session: Session, gate_id: str) -> list[ItemDecision] | No
     }
     return [
         ItemDecision(
-            item_key=rows[item["key"]].item_key,
-            choice=rows[item["key"]].choice,
-            outcome=rows[item["key"]].outcome,
-            reviewer_id=rows[item["key"]].reviewer_id,
-            tier=rows[item["key"]].tier,
-            note=rows[item["key"]].note,
-            payload_hash=rows[item["key"]].payload_hash,
+            item_key=row.item_key,
+            choice=row.choice,
+            outcome=row.outcome,
+            reviewer_id=row.reviewer_id,
+            tier=row.tier,
+            note=row.note,
+            payload_hash=row.payload_hash,
             gate_id=gate_id,
         )
-        for item in task.items
-        if item["key"] in rows
+        for row in (rows.get(item["key"]) for item in task.items)
+        if row is not None
     ]
 
 
 def record_decisions(
-    *, session: Session, task: ReviewTask, decisions: list[ItemDecision], status: str, actor: str
+    *,
+    session: Session,
+    task: ReviewTask,
+    decisions: list[ItemDecision],
+    status: GateStatus,
+    actor: str,
 ) -> list[ItemDecision]:
     """Store the gate's final decisions once; a second call returns the first ones."""
     lock_key(session=session, key=task.id)
     session.refresh(task)
-    if task.status != OPEN:
+    if task.status is not GateStatus.OPEN:
         return read_decisions(session=session, gate_id=task.id) or []
     now = utcnow()
     session.add_all(
@@ -152,7 +181,7 @@ def record_decisions(
     task.closed_at = now
     counts = Counter(d.choice for d in decisions)
     reviewers = sorted({d.reviewer_id for d in decisions if d.reviewer_id})
-    action = "review.timed_out" if status == "timed_out" else "review.decided"
+    action = "review.timed_out" if status is GateStatus.TIMED_OUT else "review.decided"
     append_event(
         session=session,
         actor=actor,
@@ -177,9 +206,20 @@ def open_tasks(*, session: Session) -> list[ReviewTask]:
     """Return every review task still waiting for people, oldest first."""
     return list(
         session.scalars(
-            select(ReviewTask).where(ReviewTask.status == OPEN).order_by(ReviewTask.created_at)
+            select(ReviewTask)
+            .where(ReviewTask.status == GateStatus.OPEN)
+            .order_by(ReviewTask.created_at)
         )
     )
+
+
+def expired_gates(*, session: Session, now: datetime) -> list[tuple[str, str]]:
+    """Return (gate id, flow run id) of open gates in a run whose deadline has passed."""
+    return [
+        (task.id, task.flow_run_id)
+        for task in open_tasks(session=session)
+        if task.flow_run_id and task.deadline is not None and as_utc(task.deadline) <= now
+    ]
 
 
 def timeout_decisions(task: ReviewTask) -> list[ItemDecision]:
@@ -196,7 +236,7 @@ def timeout_decisions(task: ReviewTask) -> list[ItemDecision]:
         ItemDecision(
             item_key=item["key"],
             choice=choice,
-            outcome=Outcome.TIMED_OUT.value,
+            outcome=Outcome.TIMED_OUT,
             reviewer_id=None,
             tier=task.tier,
             note=note,
@@ -213,6 +253,16 @@ def record_timeout(*, session: Session, task: ReviewTask, actor: str) -> list[It
         session=session,
         task=task,
         decisions=timeout_decisions(task),
-        status="timed_out",
+        status=GateStatus.TIMED_OUT,
         actor=actor,
     )
+
+
+def timeout_open_gate(*, session: Session, gate_id: str, actor: str) -> bool:
+    """Time out the gate if it is still open; return whether this call closed it."""
+    lock_key(session=session, key=gate_id)
+    task = session.get(ReviewTask, gate_id)
+    if task is None or task.status is not GateStatus.OPEN:
+        return False
+    record_timeout(session=session, task=task, actor=actor)
+    return True

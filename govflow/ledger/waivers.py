@@ -11,6 +11,8 @@ from govflow.ledger.audit import append_event
 from govflow.ledger.bulk import lock_key
 from govflow.ledger.models import Waiver, utcnow
 
+__all__ = ["record_waiver", "record_waivers", "waivers_for"]
+
 
 def record_waiver(
     *,
@@ -58,6 +60,33 @@ def record_waiver(
         },
     )
     return waiver
+
+
+def record_waivers(
+    *,
+    session: Session,
+    validation_run_id: str,
+    expectations: list[str],
+    reviewer_id: str | None,
+    reason: str,
+    review_task_id: str | None,
+    valid_for: timedelta,
+    actor: str,
+) -> list[Waiver]:
+    """Record one waiver per waived expectation of a validation run (idempotent)."""
+    return [
+        record_waiver(
+            session=session,
+            validation_run_id=validation_run_id,
+            expectation=expectation,
+            reviewer_id=reviewer_id,
+            reason=reason,
+            review_task_id=review_task_id,
+            valid_for=valid_for,
+            actor=actor,
+        )
+        for expectation in expectations
+    ]
 
 
 def waivers_for(*, session: Session, validation_run_id: str) -> list[Waiver]:

@@ -10,14 +10,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from govflow.domain import PersonStatus, may_answer_tier, tier_audience
+from govflow.domain.review import ItemDecision, Outcome, ReviewRequest
 from govflow.errors import NotFound
-from govflow.ledger.models import PersonStatus
-from govflow.ledger.people import get_person, may_decide_tier, verify_token
+from govflow.ledger.people import get_person, verify_token
 from govflow.review.form import NOTE_FIELD, REVIEWER_FIELD, TOKEN_FIELD, field_map
-from govflow.review.kinds import Outcome
-from govflow.review.models import ItemDecision, ReviewRequest
 
-TIER_ROLES = {1: "reviewers, specialists and leads", 2: "specialists and leads"}
+__all__ = ["Verdict", "check_submission"]
 
 
 @dataclass(frozen=True)
@@ -53,11 +52,11 @@ def check_submission(
         return reject(f"reviewer '{reviewer_id}' is {person.status.value}")
     if not verify_token(person, token):
         return reject(f"the token does not match reviewer '{reviewer_id}'")
-    if not may_decide_tier(person, request.tier):
+    if not may_answer_tier(person.roles or [], request.tier):
         roles = ", ".join(person.roles) or "none"
         return reject(
             f"reviewer '{reviewer_id}' (role {roles}) may not decide tier {request.tier} "
-            f"gates: {TIER_ROLES[request.tier]} only"
+            f"gates: {tier_audience(request.tier)} only"
         )
     if request.assignees and reviewer_id not in request.assignees:
         return reject(f"this gate is assigned to {', '.join(request.assignees)} only")
@@ -83,7 +82,7 @@ def check_submission(
             ItemDecision(
                 item_key=key,
                 choice=str(choice),
-                outcome=Outcome.DECIDED.value,
+                outcome=Outcome.DECIDED,
                 reviewer_id=reviewer_id,
                 tier=request.tier,
                 note=note,

@@ -6,14 +6,23 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, Literal
 
+from govflow.domain import tier_audience
+from govflow.domain.review import ESCALATE, POLICIES, ReviewItem, ReviewKind, ReviewRequest
 from govflow.hashing import canonical_time
-from govflow.review.kinds import ESCALATE, POLICIES, ReviewKind
-from govflow.review.models import ReviewItem, ReviewRequest
+
+__all__ = [
+    "NOTE_FIELD",
+    "REVIEWER_FIELD",
+    "TOKEN_FIELD",
+    "build_input_model",
+    "field_map",
+    "item_field",
+    "render_description",
+]
 
 REVIEWER_FIELD = "reviewer_id"
 TOKEN_FIELD = "reviewer_token"
 NOTE_FIELD = "note"
-TIER_AUDIENCE = {1: "reviewers, specialists and leads", 2: "specialists and leads"}
 
 
 def item_field(index: int) -> str:
@@ -114,7 +123,7 @@ def render_description(
         if request.guideline_link:
             guide = f"[{request.guideline_version_id}]({request.guideline_link})"
         lines.append(f"**Guideline in force:** {guide}  ")
-    audience = TIER_AUDIENCE[request.tier]
+    audience = tier_audience(request.tier)
     if request.assignees:
         audience = "only " + ", ".join(request.assignees)
     lines.append(f"**Who may answer:** {audience}  ")

@@ -1,19 +1,15 @@
-"""The review gate inside a flow: record the question, pause or suspend, check the answer.
+"""The review gate inside a flow: record the question, wait for people, check the answer.
 
 ``request_review`` is what flows call. It is safe to re-run from the top: the ledger is read
 first, so a gate that was answered (or timed out) returns its recorded decisions without
 asking again, and each attempt has a stable pause key derived from the gate's content.
+Waiting itself (pause or suspend, deadline, forcing Running) is ``govflow.review.wait``.
 """
 
 from __future__ import annotations
 
-import json
-import math
-from typing import Any, Literal
-from uuid import UUID
-
-import httpx
-
+from govflow.domain import GateStatus
+from govflow.domain.review import ESCALATE, GateResult, ItemDecision, ReviewRequest
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import ReviewTask, as_utc, utcnow
 from govflow.ledger.reviews import (
@@ -21,17 +17,24 @@ from govflow.ledger.reviews import (
     read_decisions,
     record_decisions,
     record_rejection,
-    record_timeout,
+    timeout_open_gate,
 )
 from govflow.review.checks import check_submission
 from govflow.review.form import build_input_model, render_description
-from govflow.review.kinds import ESCALATE
-from govflow.review.models import GateResult, ItemDecision, ReviewRequest
-from govflow.review.notify import gate_summary, notify_new_gate
+from govflow.review.inbox import GATE_INPUT_PREFIX, VERDICT_INPUT_PREFIX, pause_key, summarize_gate
+from govflow.review.notify import notify_new_gate
+from govflow.review.wait import (
+    Mode,
+    delete_run_input,
+    purge_run_inputs,
+    require_run,
+    response_key,
+    store_run_input,
+    wait_for_people,
+)
+from govflow.runtime import CurrentRun
 
-GATE_INPUT_PREFIX = "govflow-gate-"
-VERDICT_INPUT_PREFIX = "govflow-verdict-"
-Mode = Literal["auto", "pause", "suspend"]
+__all__ = ["request_review"]
 
 
 def request_review(
@@ -49,11 +52,12 @@ def request_review(
     """
     from govflow.settings import get_settings
 
+    run = require_run("a review gate")
     ledger = ledger or Ledger.open()
     poll = poll_interval or get_settings().review_poll_interval
     final: dict[str, ItemDecision] = {}
     for batch in request.batches():
-        for decision in _decide_with_escalation(batch, ledger=ledger, poll=poll, mode=mode):
+        for decision in _decide_with_escalation(batch, run, ledger=ledger, poll=poll, mode=mode):
             final[decision.item_key] = decision
     return GateResult(
         gate_id=request.gate_id,
@@ -63,9 +67,9 @@ def request_review(
 
 
 def _decide_with_escalation(
-    request: ReviewRequest, *, ledger: Ledger, poll: int, mode: Mode
+    request: ReviewRequest, run: CurrentRun, *, ledger: Ledger, poll: int, mode: Mode
 ) -> list[ItemDecision]:
-    decisions = _run_gate(request, ledger=ledger, poll=poll, mode=mode)
+    decisions = _run_gate(request, run, ledger=ledger, poll=poll, mode=mode)
     escalated = [d for d in decisions if d.choice == ESCALATE]
     if not escalated:
         return decisions
@@ -82,7 +86,8 @@ def _decide_with_escalation(
         }
     )
     answered = {
-        d.item_key: d for d in _decide_with_escalation(upper, ledger=ledger, poll=poll, mode=mode)
+        d.item_key: d
+        for d in _decide_with_escalation(upper, run, ledger=ledger, poll=poll, mode=mode)
     }
     return [answered.get(d.item_key, d) for d in decisions]
 
@@ -93,76 +98,54 @@ def _handover_note(decision: ItemDecision) -> str:
 
 
 def _run_gate(
-    request: ReviewRequest, *, ledger: Ledger, poll: int, mode: Mode
+    request: ReviewRequest, run: CurrentRun, *, ledger: Ledger, poll: int, mode: Mode
 ) -> list[ItemDecision]:
-    from prefect.context import FlowRunContext
-    from prefect.exceptions import FlowPauseTimeout
-    from prefect.flow_runs import pause_flow_run, suspend_flow_run
-
-    context = FlowRunContext.get()
-    if context is None or context.flow_run is None:
-        raise RuntimeError("request_review must be called inside a Prefect flow run")
-    run = context.flow_run
-    actor = f"flow-run:{run.id}"
-    suspend = mode == "suspend" or (
-        mode == "auto" and run.deployment_id is not None and run.parent_task_run_id is None
-    )
-    state_name = "suspended" if suspend else "paused"
+    gate_id = request.gate_id
     while True:
         with ledger.session() as session:
             task = open_review_task(
-                session=session, request=request, flow_run_id=str(run.id), actor=actor
+                session=session, request=request, flow_run_id=run.id, actor=run.actor
             )
-            decided = read_decisions(session=session, gate_id=request.gate_id)
-            attempt = int(task.details.get("attempt", 1))
-            rejection = task.details.get("last_rejection")
-            due = as_utc(task.deadline)
+            decided = read_decisions(session=session, gate_id=gate_id)
+            key = pause_key(gate_id, task.attempt)
+            summary = summarize_gate(task, flow_run_id=run.id, key=key)
+            rejection, due, attempt = task.last_rejection, as_utc(task.deadline), task.attempt
         if decided is not None:
-            _purge_responses(run.id, request.gate_id)
+            _purge_responses(run, gate_id)
             return decided
-        remaining = (due - utcnow()).total_seconds()
-        if remaining <= 0:
-            return _time_out(ledger, request.gate_id, actor)
-        key = f"{request.gate_id}-a{attempt}"
+        if due <= utcnow():
+            return _time_out(ledger, gate_id, run.actor)
         description = render_description(request, due=due, rejection=rejection)
-        model = build_input_model(request, description)
-        summary = gate_summary(request, flow_run_id=str(run.id), due=due, attempt=attempt, key=key)
-        if _publish(run.id, GATE_INPUT_PREFIX + key, summary) and attempt == 1:
-            notify_new_gate(summary, ledger=ledger, actor=actor)
-        try:
-            if suspend:
-                response = suspend_flow_run(wait_for_input=model, key=key, timeout=None)
-            else:
-                response = pause_flow_run(
-                    wait_for_input=model, key=key, timeout=math.ceil(remaining), poll_interval=poll
-                )
-        except FlowPauseTimeout:
-            _force_running(run.id)
-            return _time_out(ledger, request.gate_id, actor)
-        submission = response.model_dump() if response is not None else {}
+        form = build_input_model(request, description)
+        if store_run_input(run.id, GATE_INPUT_PREFIX + key, summary) and attempt == 1:
+            notify_new_gate(summary, ledger=ledger, actor=run.actor)
+        waited = wait_for_people(run, key=key, deadline=due, form=form, mode=mode, poll=poll)
+        if waited.expired:
+            return _time_out(ledger, gate_id, run.actor)
+        submission = waited.answer.model_dump() if waited.answer is not None else {}
         with ledger.session() as session:
             verdict = check_submission(session=session, request=request, submission=submission)
-            task = session.get(ReviewTask, request.gate_id)
+            task = session.get(ReviewTask, gate_id)
             assert task is not None
             if verdict.decisions is not None:
                 decisions = record_decisions(
                     session=session,
                     task=task,
                     decisions=verdict.decisions,
-                    status="decided",
+                    status=GateStatus.DECIDED,
                     actor=verdict.reviewer_id,
                 )
             else:
                 record_rejection(
                     session=session,
                     task=task,
-                    reviewer_id=verdict.reviewer_id,
+                    details={"reviewer_id": verdict.reviewer_id},
                     reason=verdict.reason or "rejected",
-                    actor=actor,
+                    actor=run.actor,
                 )
         # The response holds the reviewer's token: it must not outlive this check.
-        _delete_input(run.id, f"{state_name}-{key}-response")
-        _publish(
+        delete_run_input(run.id, response_key(run, key, mode=mode))
+        store_run_input(
             run.id,
             VERDICT_INPUT_PREFIX + key,
             {
@@ -178,53 +161,12 @@ def _run_gate(
 
 def _time_out(ledger: Ledger, gate_id: str, actor: str) -> list[ItemDecision]:
     with ledger.session() as session:
-        task = session.get(ReviewTask, gate_id)
-        assert task is not None
-        return record_timeout(session=session, task=task, actor=actor)
+        timeout_open_gate(session=session, gate_id=gate_id, actor=actor)
+        return read_decisions(session=session, gate_id=gate_id) or []
 
 
-def _publish(flow_run_id: UUID, key: str, value: dict[str, Any]) -> bool:
-    """Store a JSON run input; return False if it already existed (a re-run)."""
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.create_flow_run_input(flow_run_id, key=key, value=json.dumps(value))
-        except httpx.HTTPStatusError as exc:
-            if exc.response.status_code == 409:
-                return False
-            raise
-    return True
-
-
-def _delete_input(flow_run_id: UUID, key: str) -> None:
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.delete_flow_run_input(flow_run_id, key)
-        except httpx.HTTPStatusError as exc:
-            if exc.response.status_code != 404:
-                raise
-
-
-def _purge_responses(flow_run_id: UUID, gate_id: str) -> None:
+def _purge_responses(run: CurrentRun, gate_id: str) -> None:
     """Delete any stored responses of this gate left behind by an interrupted run."""
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        for prefix in (f"paused-{gate_id}-", f"suspended-{gate_id}-"):
-            for stored in client.filter_flow_run_input(
-                flow_run_id, key_prefix=prefix, limit=50, exclude_keys=set()
-            ):
-                if stored.key.endswith("-response"):
-                    _delete_input(flow_run_id, stored.key)
-
-
-def _force_running(flow_run_id: UUID) -> None:
-    """Take an expired pause back to Running before Prefect's expiry service fails the run."""
-    from prefect.client.orchestration import get_client
-    from prefect.states import Running
-
-    with get_client(sync_client=True) as client:
-        client.set_flow_run_state(flow_run_id, Running(), force=True)
+    purge_run_inputs(
+        run.id, prefixes=(f"paused-{gate_id}-", f"suspended-{gate_id}-"), suffix="-response"
+    )

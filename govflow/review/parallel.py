@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from govflow.review.models import GateResult, ItemDecision, ReviewRequest
+from govflow.domain.review import GateResult, ItemDecision, ReviewRequest
 
 REVIEW_DEPLOYMENT = "review-batch/review-batch"
 

@@ -38,6 +38,7 @@ __all__ = [
     "list_suites",
     "load_suite",
     "load_suite_file",
+    "suite_for",
     "suite_path",
 ]
 
@@ -85,6 +86,9 @@ class SuiteSpec(BaseModel):
         return list(self.suite["expectations"])
 
 
+DEFAULT_DATASET = "default"
+
+
 def suite_path(dataset: str, stage: str, *, directory: Path | None = None) -> Path:
     """Return where the suite for ``dataset`` at ``stage`` lives."""
     return (directory or SUITES_DIR) / f"{dataset}.{stage}{_SUFFIX}"
@@ -101,6 +105,30 @@ def list_suites(directory: Path | None = None) -> list[str]:
 def load_suite(dataset: str, stage: str, *, directory: Path | None = None) -> SuiteSpec:
     """Load and check the suite for ``dataset`` at ``stage``."""
     return load_suite_file(suite_path(dataset, stage, directory=directory))
+
+
+def suite_for(dataset: str, stage: str, *, declared: str | None = None) -> SuiteSpec:
+    """Load the suite that checks ``dataset`` at ``stage``: the one place suites are chosen.
+
+    A dataset config may declare the suite by name (``<dataset>.<stage>``); otherwise the
+    dataset's own ``<dataset>.<stage>.json`` is used if it exists, else the shared
+    ``default.<stage>.json``.
+    """
+    if declared:
+        owner, _, suite_stage = declared.rpartition(".")
+        if not owner:
+            raise InputError(
+                f"suite name {declared!r} for {dataset} at stage {stage!r} is not <dataset>.<stage>"
+            )
+        return load_suite(owner, suite_stage)
+    if suite_path(dataset, stage).is_file():
+        return load_suite(dataset, stage)
+    if suite_path(DEFAULT_DATASET, stage).is_file():
+        return load_suite(DEFAULT_DATASET, stage)
+    raise InputError(
+        f"no expectation suite for {dataset} at stage {stage!r}",
+        hint=f"add {suite_path(dataset, stage)} or {suite_path(DEFAULT_DATASET, stage)}",
+    )
 
 
 def load_suite_file(path: Path) -> SuiteSpec:

@@ -2,10 +2,10 @@ import json
 
 from sqlalchemy import select
 
-from govflow.annotation.rounds import open_round
 from govflow.ledger.datasets import prepare_items, register_dataset_version
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import Annotation, Assignment, GuidelineVersion, Person
+from govflow.ledger.rounds import open_round
 
 RECORDS = [{"text": f"ticket {i}"} for i in range(6)]
 

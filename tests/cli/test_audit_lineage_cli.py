@@ -97,6 +97,6 @@ def test_db_upgrade_is_idempotent_and_reports_state(run_cli):
 
     assert first.code == second.code == status.code == 0
     assert first.out.startswith("upgraded ledger at sqlite:///")
-    assert first.out.endswith(": empty -> 0001\n")
-    assert second.out.endswith("is up to date (revision 0001)\n")
-    assert status.out.splitlines()[1] == "revision: 0001 (up to date)"
+    assert first.out.endswith(": empty -> 0002\n")
+    assert second.out.endswith("is up to date (revision 0002)\n")
+    assert status.out.splitlines()[1] == "revision: 0002 (up to date)"

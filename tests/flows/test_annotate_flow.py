@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from flows.annotate import AnnotateParams, annotate
-from flows.ingest import BatchAborted
+from govflow.domain import RoundStatus
+from govflow.errors import BatchAborted
 from govflow.ledger.audit import verify_chain
 from govflow.ledger.datasets import (
     prepare_items,
@@ -41,7 +42,7 @@ from govflow.ledger.models import (
 )
 from govflow.ledger.people import add_person
 from govflow.prefect_api import PrefectAPI
-from tests.review.conftest import decide
+from tests.support.gates import decide
 
 LABELS = ["billing", "bug", "account"]
 ANNOTATORS = ["a1", "a2", "a3", "a4", "a5"]
@@ -160,9 +161,9 @@ def collecting_round(url: str):
     ledger = Ledger.open(url)
     with ledger.reader() as session:
         found = session.scalars(
-            select(AnnotationRound).where(AnnotationRound.status == "collecting")
+            select(AnnotationRound).where(AnnotationRound.status == RoundStatus.COLLECTING)
         ).first()
-        result = (found.id, found.details["flow_run_id"]) if found else None
+        result = (found.id, found.flow_run_id) if found else None
     ledger.dispose()
     return result
 
@@ -388,7 +389,7 @@ def test_calibration_session_keeps_a_failing_annotator_out_and_restores_a_passin
     flows, govflow_env, run_cli, tmp_path, monkeypatch
 ):
     from flows.calibrate import CalibrateParams, calibrate
-    from govflow.annotation.rounds import add_gold_items
+    from govflow.ledger.annotations import add_gold_items
     from govflow.ledger.people import set_status
 
     monkeypatch.setenv("GOVFLOW_REVIEW_POLL_INTERVAL", "1")
@@ -512,7 +513,7 @@ def test_round_deadline_reassigns_missing_items_once_then_proceeds(
         with ledger.reader() as session:
             found = session.get(AnnotationRound, round_id)
             moved = found.details.get("reassigned")
-            waiting = found.status == "collecting" and found.details.get("waits", 0) >= 2
+            waiting = found.status is RoundStatus.COLLECTING and found.waits >= 2
         ledger.dispose()
         return moved if moved and waiting else None
 
@@ -522,7 +523,9 @@ def test_round_deadline_reassigns_missing_items_once_then_proceeds(
     # Those items hold one label (overlap 2): contested; nobody answers that gate either, so
     # they are excluded at its deadline (never silently kept), and 12 of 30 rows quarantined
     # exceeds the labeled suite's 25% threshold: the batch gate times out and aborts.
-    with pytest.raises(BatchAborted, match="labeled batch aborted by the deadline policy"):
+    with pytest.raises(
+        BatchAborted, match="batch aborted at the labeled checkpoint by the deadline policy"
+    ):
         future.result(timeout=180)
     ledger = Ledger.open(url)
     with ledger.reader() as session:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from flows.ingest import IngestParams, ingest
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import QuarantinedRow, ValidationRun
-from tests.flows.conftest import jsonl, ticket, write_dataset
+from tests.support.datasets import jsonl, ticket, write_dataset
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ from govflow.ledger.models import (
     ValidationRun,
     Waiver,
 )
-from tests.flows.conftest import jsonl, ticket, write_dataset
-from tests.review.conftest import decide
+from tests.support.datasets import jsonl, ticket, write_dataset
+from tests.support.gates import decide
 
 MODELS = (DatasetVersion, DatasetVersionItem, Item, ValidationRun, QuarantinedRow, AuditEvent)
 
@@ -191,7 +191,7 @@ def test_failed_batch_abort_fails_the_run_and_registers_no_clean_version(
 ):
     import pytest
 
-    from flows.ingest import BatchAborted
+    from govflow.errors import BatchAborted
 
     config = _failing_dataset(tmp_path)
     future, run_id = flows.start_flow(

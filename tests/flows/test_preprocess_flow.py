@@ -8,7 +8,7 @@ from govflow.ledger.datasets import read_version_records
 from govflow.ledger.engine import Ledger
 from govflow.ledger.lineage import build_lineage
 from govflow.ledger.models import ValidationRun
-from tests.flows.conftest import jsonl, ticket, write_dataset
+from tests.support.datasets import jsonl, ticket, write_dataset
 
 
 def test_preprocess_redacts_dedupes_marks_and_records_lineage(

@@ -28,7 +28,7 @@ from govflow.ledger.models import (
     ReviewTask,
     Waiver,
 )
-from tests.flows.conftest import jsonl, ticket, write_dataset
+from tests.support.datasets import jsonl, ticket, write_dataset
 from tests.support.operations import (
     Answer,
     add_reviewers,
@@ -192,7 +192,7 @@ def _ledger_rows(ledger_url: str):
         ).all()
         waivers = session.execute(select(Waiver.reviewer_id, Waiver.expectation)).all()
         rounds = {
-            r.id: (r.status, r.details["flow_run_id"], r.details["collection"])
+            r.id: (r.status, r.flow_run_id, r.details["collection"])
             for r in session.scalars(select(AnnotationRound))
         }
     ledger.dispose()

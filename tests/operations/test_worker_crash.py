@@ -21,7 +21,7 @@ from sqlalchemy import select
 from govflow.ledger.datasets import version_id_for
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import DatasetVersion
-from tests.flows.conftest import jsonl, ticket, write_dataset
+from tests.support.datasets import jsonl, ticket, write_dataset
 from tests.support.operations import (
     add_reviewers,
     advisory_lock,

@@ -7,10 +7,10 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import INPUTS
 
+from govflow.domain.review import ReviewRequest
 from govflow.ledger.datasets import prepare_items, register_dataset_version
 from govflow.ledger.engine import Ledger
 from govflow.review.gate import request_review
-from govflow.review.models import ReviewRequest
 
 
 @flow(name="review-gate-test", persist_result=False)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import ReviewDecision, ReviewTask
 from govflow.prefect_api import PrefectAPI
-from tests.review.conftest import contested_request
+from tests.support.gates import contested_request
 from tests.support.prefect_server import PrefectServer, free_port, remove, temp_home
 
 AUTH = "govflow:s3cret-pass"
@@ -55,7 +55,7 @@ def auth_server() -> Iterator[PrefectServer]:
 
 def _wait_for_gate(name: str, flow: subprocess.Popen[str], timeout: float = 60) -> dict:
     """Return the govflow gate of the run called ``name`` once it is paused (auth from env)."""
-    from govflow.cli.review import _gate_of
+    from govflow.review.inbox import gate_of_run as _gate_of
 
     deadline = time.monotonic() + timeout
     with PrefectAPI() as api:

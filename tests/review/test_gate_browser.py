@@ -20,7 +20,7 @@ from sqlalchemy import select
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import ReviewDecision
 from govflow.prefect_api import PrefectAPI
-from tests.review.conftest import contested_request
+from tests.support.gates import contested_request
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [

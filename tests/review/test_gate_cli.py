@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import AuditEvent, ReviewDecision, ReviewTask
 from govflow.prefect_api import PrefectAPI
-from tests.review.conftest import contested_request, decide
+from tests.support.gates import contested_request, decide
 
 
 def _ledger_rows(url):

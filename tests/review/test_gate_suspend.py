@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from govflow.domain.review import ReviewRequest
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import AuditEvent, DatasetVersion, ReviewDecision, ReviewTask
 from govflow.prefect_api import PrefectAPI
-from govflow.review.models import ReviewRequest
-from tests.review.conftest import contested_request, wait_state
+from tests.support.gates import contested_request, wait_state
 
 ROOT = Path(__file__).resolve().parents[2]
 

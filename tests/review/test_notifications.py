@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import AuditEvent
-from tests.review.conftest import contested_request
+from tests.support.gates import contested_request
 from tests.support.prefect_server import free_port
 
 SUMMARY_ONLY = ("state", "paused_at", "flow_run_name")  # added by the inbox, not the flow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from govflow.prefect_api import PrefectAPI
-from tests.review.conftest import contested_request
+from tests.support.gates import contested_request
 
 
 def _suspended_children(expected: int, timeout: float = 90) -> list[dict]:

@@ -1,7 +1,7 @@
 import json
 
 from govflow.cli.run import collect_parameters, merge_defaults
-from tests.review.conftest import contested_request, decide, wait_state
+from tests.support.gates import contested_request, decide, wait_state
 
 
 def test_collect_parameters_merges_file_and_pairs(tmp_path):

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import ReviewDecision, ReviewTask
 from govflow.prefect_api import PrefectAPI
-from tests.review.conftest import contested_request
+from tests.support.gates import contested_request
 from tests.support.prefect_server import PrefectServer, free_port, remove, temp_home
 
 ROOT = Path(__file__).resolve().parents[2]

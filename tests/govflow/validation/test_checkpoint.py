@@ -117,9 +117,9 @@ def test_validate_frame_quarantines_each_bad_row_with_all_its_reasons(
 
 
 def test_bundled_sample_through_both_ticket_suites() -> None:
+    from govflow.records import frame_for_validation
     from govflow.sources.acquire import acquire
     from govflow.sources.config import load_dataset_config
-    from govflow.stages.records import frame_for_validation
 
     # Acquisition keeps 156 of the 160 demo tickets (four are broken on purpose); the raw
     # suite quarantines the two planted suite-level faults and passes the batch.

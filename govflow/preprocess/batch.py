@@ -9,6 +9,8 @@ import pandas as pd
 
 from govflow.preprocess.pipeline import preprocess_frame
 
+__all__ = ["PreprocessedBatch", "StepCounts", "preprocess_batch", "step_counts"]
+
 # Columns the pre-processing step adds that describe rows rather than belong to them.
 _POSITION_COLUMNS = ("duplicate_of", "near_duplicate_of")
 
@@ -47,4 +49,22 @@ def preprocess_batch(
         rows_in=len(frame),
         exact_duplicates_removed=removed,
         steps=steps,
+    )
+
+
+@dataclass(frozen=True)
+class StepCounts:
+    """What the pre-processing lineage steps counted, for reports and flow results."""
+
+    near_duplicates_marked: int
+    redactions: dict[str, int]
+
+
+def step_counts(steps: list[dict[str, Any]]) -> StepCounts:
+    """Read the near-duplicate and redaction counts back from a batch's lineage steps."""
+    by_name = {step["step"]: step for step in steps}
+    redaction = by_name.get("redact_pii", {})
+    return StepCounts(
+        near_duplicates_marked=int(by_name.get("near_duplicates", {}).get("marked", 0)),
+        redactions={k: int(redaction.get(k, 0)) for k in ("emails", "phones", "cards")},
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -10,11 +10,10 @@ from sqlalchemy.orm import Session
 from govflow.ledger.lineage import build_lineage, render_tree
 from govflow.ledger.models import ReviewDecision, ReviewTask
 
-if TYPE_CHECKING:
-    from flows.results import AnnotateResult, IngestResult, PreprocessResult
+__all__ = ["pipeline_markdown"]
 
 
-def _versions(ingested: IngestResult, pre: PreprocessResult, ann: AnnotateResult) -> list[str]:
+def _versions(ingested: Any, pre: Any, ann: Any) -> list[str]:
     return [
         ingested.raw_version_id,
         ingested.validated_version_id,
@@ -25,10 +24,12 @@ def _versions(ingested: IngestResult, pre: PreprocessResult, ann: AnnotateResult
     ]
 
 
-def pipeline_markdown(
-    *, session: Session, ingested: IngestResult, pre: PreprocessResult, ann: AnnotateResult
-) -> str:
-    """Render the summary of one pipeline run from its results and the ledger."""
+def pipeline_markdown(*, session: Session, ingested: Any, pre: Any, ann: Any) -> str:
+    """Render the summary of one pipeline run from its stages' results and the ledger.
+
+    ``ingested``, ``pre`` and ``ann`` are the ingest, preprocess and annotate flows' results
+    (``flows.results``), read by attribute.
+    """
     lines = [
         f"# Pipeline: {ingested.dataset}",
         "",

@@ -1,4 +1,8 @@
-"""Route contested and audit-sampled items to people, and apply what they decided."""
+"""Route contested and audit-sampled items to people, and apply what they decided.
+
+Pure: builds the contested-annotation and guideline-approval requests, and combines
+consensus with the gate's decisions into one final label per item.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,30 @@ from datetime import timedelta
 from typing import Any
 
 from govflow.annotation.consensus import ItemConsensus, RoundConsensus
-from govflow.review.kinds import POLICIES, ReviewKind
-from govflow.review.models import GateResult, ReviewItem, ReviewRequest, Vote
-from govflow.stages.labeled import ACCEPTED, FinalLabel
+from govflow.annotation.labeled import FinalLabel
+from govflow.domain import LabelSource, LabelStatus
+from govflow.domain.review import (
+    POLICIES,
+    GateResult,
+    Outcome,
+    ReviewItem,
+    ReviewKind,
+    ReviewRequest,
+    Vote,
+)
+
+__all__ = [
+    "AUDIT_REASON",
+    "DraftInfo",
+    "annotation_step",
+    "contested_request",
+    "decided_by_people",
+    "final_labels",
+    "promotion_request",
+    "round_counts",
+    "status_counts",
+    "votes_by_item",
+]
 
 AUDIT_REASON = "random audit sample"
 
@@ -95,23 +120,35 @@ def final_labels(
     for entry in consensus.items:
         decision = decided.get(entry.item)
         if entry.item in held:
-            final[entry.item] = FinalLabel(None, "held_for_reannotation", "tier2")
+            final[entry.item] = FinalLabel(
+                None, LabelStatus.HELD_FOR_REANNOTATION, LabelSource.TIER2
+            )
         elif decision is not None:
-            source = "deadline" if decision.outcome == "timed_out" else f"tier{decision.tier}"
+            timed_out = decision.outcome is Outcome.TIMED_OUT
+            source = LabelSource.DEADLINE if timed_out else LabelSource.for_tier(decision.tier)
             if decision.choice == excluded_choice:
-                status = "excluded_at_deadline" if source == "deadline" else "excluded_by_review"
+                status = (
+                    LabelStatus.EXCLUDED_AT_DEADLINE
+                    if timed_out
+                    else LabelStatus.EXCLUDED_BY_REVIEW
+                )
                 final[entry.item] = FinalLabel(None, status, source, decision.reviewer_id)
             else:
                 if not entry.contested and decision.choice != entry.label:
                     overrides += 1
                 final[entry.item] = FinalLabel(
-                    decision.choice, ACCEPTED, source, decision.reviewer_id
+                    decision.choice, LabelStatus.ACCEPTED, source, decision.reviewer_id
                 )
         elif entry.contested or entry.label is None:
-            final[entry.item] = FinalLabel(None, "no_consensus", "consensus")
+            final[entry.item] = FinalLabel(None, LabelStatus.NO_CONSENSUS, LabelSource.CONSENSUS)
         else:
-            final[entry.item] = FinalLabel(entry.label, ACCEPTED, "consensus")
+            final[entry.item] = FinalLabel(entry.label, LabelStatus.ACCEPTED, LabelSource.CONSENSUS)
     return final, overrides
+
+
+def decided_by_people(final: dict[str, FinalLabel]) -> int:
+    """Count the items whose label a person settled at a gate (not consensus, not deadline)."""
+    return sum(1 for f in final.values() if f.source in (LabelSource.TIER1, LabelSource.TIER2))
 
 
 def votes_by_item(entries: list[ItemConsensus]) -> dict[str, list[str]]:
@@ -153,3 +190,45 @@ def promotion_request(
         dataset_version_id=version_id,
         guideline_version_id=draft.id,
     )
+
+
+def status_counts(frame: Any) -> dict[str, int]:
+    """Count the labeled frame's rows per ``label_status``, sorted by status."""
+    counts = frame["label_status"].value_counts().sort_index().to_dict()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def round_counts(
+    frame: Any, *, consensus: RoundConsensus, items: int, audited: list[str], overrides: int
+) -> dict[str, int]:
+    """The routing counts a round reports: items, contested, audited, overrides, statuses."""
+    return {
+        "items": items,
+        "contested": consensus.statistics["contested"],
+        "audited": len(audited),
+        "audit_overrides": overrides,
+        **{f"status {k}": v for k, v in status_counts(frame).items()},
+    }
+
+
+def annotation_step(
+    *,
+    round_id: str,
+    guideline_id: str,
+    method: str,
+    gate_id: str | None,
+    needs_calibration: list[str],
+    draft_guideline_id: str | None,
+    reannotation_round_id: str | None,
+) -> dict[str, Any]:
+    """The lineage step of an ``annotated`` version: how its labels came about."""
+    return {
+        "step": "annotation",
+        "round_id": round_id,
+        "guideline_version_id": guideline_id,
+        "method": method,
+        "review_gate": gate_id,
+        "needs_calibration": needs_calibration,
+        "draft_guideline_id": draft_guideline_id,
+        "reannotation_round_id": reannotation_round_id,
+    }

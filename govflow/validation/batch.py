@@ -1,4 +1,9 @@
-"""Between-stage checkpoints: turn a failed batch into a review question and apply the answer."""
+"""A checkpoint's verdict on a batch: turn a failure into a question and apply the answer.
+
+``failing_checks`` lists why a validated batch stopped, ``validation_failure_request``
+asks people about it, ``decide_batch`` applies their answer (abort wins; waived checks stop
+counting; clean rows go on) and ``quarantine_step`` describes the result for lineage.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from govflow.review.kinds import ReviewKind
-from govflow.review.models import GateResult, ReviewItem, ReviewRequest
+from govflow.domain.review import GateResult, ReviewItem, ReviewKind, ReviewRequest
+from govflow.errors import BatchAborted
 from govflow.validation.checkpoint import ValidationOutcome
+
+__all__ = [
+    "THRESHOLD_ITEM",
+    "BatchAction",
+    "BatchDecision",
+    "abort_if_aborted",
+    "decide_batch",
+    "failing_checks",
+    "quarantine_step",
+    "validation_failure_request",
+]
 
 THRESHOLD_ITEM = "quarantine_rate"
 
@@ -102,7 +118,7 @@ def decide_batch(outcome: ValidationOutcome, gate: GateResult | None = None) -> 
             raise ValueError("a failed batch needs a person's decision")
         return BatchDecision(action=BatchAction.CONTINUE, passed_mask=mask)
     choices = {d.item_key: d.choice for d in gate.decisions}
-    reviewers = sorted({d.reviewer_id for d in gate.decisions if d.reviewer_id})
+    reviewers = gate.reviewers
     notes = "; ".join(sorted({d.note for d in gate.decisions if d.note}))
     if any(choice == "abort" for choice in choices.values()):
         return BatchDecision(
@@ -134,16 +150,23 @@ def _label(expectation: str, column: str | None) -> str:
     return f"{expectation}({column})" if column else expectation
 
 
-def suite_for(config, stage: str):  # type: ignore[no-untyped-def]
-    """Load the suite a dataset config declares for ``stage`` (``<dataset>.<stage>``)."""
-    from govflow.errors import InputError
-    from govflow.validation.suites import load_suite
+def abort_if_aborted(decision: BatchDecision, *, dataset: str, stage: str) -> None:
+    """Raise ``BatchAborted`` naming who stopped the batch, if it was stopped."""
+    if decision.action is BatchAction.ABORT:
+        raise BatchAborted(dataset, stage, decided_by=decision.decided_by, note=decision.note)
 
-    name = config.suites.get(stage)
-    if not name:
-        raise InputError(
-            f"dataset {config.name!r} declares no suite for stage {stage!r}",
-            hint=f"add suites: {{{stage}: <dataset>.{stage}}} to its config",
-        )
-    dataset, _, suite_stage = name.rpartition(".")
-    return load_suite(dataset, suite_stage)
+
+def quarantine_step(
+    decision: BatchDecision, *, suite_name: str, validation_run_id: str, rows_in: int
+) -> dict[str, object]:
+    """The lineage step of a version made of the rows that passed a checkpoint."""
+    return {
+        "step": "quarantine",
+        "suite": suite_name,
+        "validation_run_id": validation_run_id,
+        "rows_in": rows_in,
+        "rows_passed": decision.rows_passed,
+        "waived": decision.waived,
+        "decided_by": decision.decided_by,
+        "review_gate": decision.gate_id,
+    }

@@ -1,16 +1,129 @@
-"""What a gate asks (``ReviewRequest`` of ``ReviewItem``s) and what it returns."""
+"""Review questions and answers: kinds, their policies, and the models gates exchange.
+
+A gate asks people a ``ReviewRequest`` (a batch of ``ReviewItem``s of one ``ReviewKind``)
+and returns a ``GateResult`` with one ``ItemDecision`` per item. The ledger stores both
+(``govflow.ledger.reviews``); the gate machinery (``govflow.review``) asks and checks.
+"""
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from govflow.domain import MAX_TIER
 from govflow.hashing import content_hash, sha256_text
-from govflow.review.kinds import ReviewKind, choices_for
 
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "ESCALATE",
+    "POLICIES",
+    "GateResult",
+    "ItemDecision",
+    "KindPolicy",
+    "Outcome",
+    "ReviewItem",
+    "ReviewKind",
+    "ReviewRequest",
+    "Vote",
+    "choices_for",
+]
+
+ESCALATE = "escalate"
 DEFAULT_BATCH_SIZE = 25
+
+
+class ReviewKind(enum.StrEnum):
+    CONTESTED_ANNOTATION = "contested_annotation"
+    EDGE_CASE = "edge_case"
+    PRODUCTION_OUTPUT = "production_output"
+    VALIDATION_FAILURE = "validation_failure"
+    SYNTHETIC_SAMPLE = "synthetic_sample"
+    EVALUATION_SIGNOFF = "evaluation_signoff"
+    PROMOTION_APPROVAL = "promotion_approval"
+
+
+class Outcome(enum.StrEnum):
+    """How an item's final decision came about."""
+
+    DECIDED = "decided"  # a person chose
+    TIMED_OUT = "timed_out"  # nobody answered by the last tier's deadline: the default applied
+
+
+@dataclass(frozen=True)
+class KindPolicy:
+    """A kind's choices, its conservative default, and whether a deadline escalates first."""
+
+    question: str
+    choices: tuple[str, ...]
+    timeout_choice: str
+    timeout_meaning: str
+    escalate_on_timeout: bool = True
+    allows_escalation: bool = True
+
+
+POLICIES: dict[ReviewKind, KindPolicy] = {
+    ReviewKind.CONTESTED_ANNOTATION: KindPolicy(
+        question="Choose the correct label for each contested item.",
+        choices=(),  # the guideline's label set, supplied per gate
+        timeout_choice="exclude",
+        timeout_meaning="the item is excluded from the curated dataset",
+    ),
+    ReviewKind.EDGE_CASE: KindPolicy(
+        question="Decide whether each edge case is acceptable.",
+        choices=("accept", "reject"),
+        timeout_choice="reject",
+        timeout_meaning="the edge case is rejected",
+    ),
+    ReviewKind.PRODUCTION_OUTPUT: KindPolicy(
+        question="Approve or reject each production output.",
+        choices=("approve", "reject"),
+        timeout_choice="reject",
+        timeout_meaning="the output is withheld",
+    ),
+    ReviewKind.VALIDATION_FAILURE: KindPolicy(
+        question="The batch failed validation: continue with the clean rows, waive, or abort.",
+        choices=("continue_clean", "waive", "abort"),
+        timeout_choice="abort",
+        timeout_meaning="the batch is aborted and not promoted",
+    ),
+    ReviewKind.SYNTHETIC_SAMPLE: KindPolicy(
+        question="Accept or reject each synthetic sample.",
+        choices=("accept", "reject"),
+        timeout_choice="reject",
+        timeout_meaning="the synthetic sample is discarded",
+    ),
+    ReviewKind.EVALUATION_SIGNOFF: KindPolicy(
+        question="Sign off the evaluation results or reject them.",
+        choices=("approve", "reject"),
+        timeout_choice="reject",
+        timeout_meaning="the evaluation is not signed off",
+    ),
+    ReviewKind.PROMOTION_APPROVAL: KindPolicy(
+        question="Approve or reject the promotion.",
+        choices=("approve", "reject"),
+        timeout_choice="reject",
+        timeout_meaning="nothing is promoted",
+    ),
+}
+
+
+def choices_for(
+    kind: ReviewKind, tier: int, labels: tuple[str, ...] | None = None
+) -> tuple[str, ...]:
+    """Return the choices a reviewer has at ``tier``: escalation only below the top tier."""
+    policy = POLICIES[kind]
+    base = tuple(labels) if kind is ReviewKind.CONTESTED_ANNOTATION else policy.choices
+    if kind is ReviewKind.CONTESTED_ANNOTATION:
+        if not base:
+            raise ValueError("a contested-annotation gate needs the guideline's label set")
+        base = (*base, policy.timeout_choice)
+    if policy.allows_escalation and tier < MAX_TIER:
+        return (*base, ESCALATE)
+    return base
 
 
 class Vote(BaseModel):
@@ -52,7 +165,7 @@ class ReviewRequest(BaseModel):
     name: str = Field(min_length=1, max_length=100, description="The gate's name in its flow.")
     kind: ReviewKind
     items: list[ReviewItem] = Field(min_length=1)
-    tier: int = Field(default=1, ge=1, le=2)
+    tier: int = Field(default=1, ge=1, le=MAX_TIER)
     labels: tuple[str, ...] | None = Field(
         default=None, description="The label set, for contested annotations."
     )
@@ -80,6 +193,11 @@ class ReviewRequest(BaseModel):
     @property
     def choices(self) -> tuple[str, ...]:
         return choices_for(self.kind, self.tier, self.labels)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Every distinct reason any item is asked, sorted."""
+        return sorted({reason for item in self.items for reason in item.reasons})
 
     @property
     def payload_hash(self) -> str:
@@ -122,7 +240,7 @@ class ItemDecision(BaseModel):
 
     item_key: str
     choice: str
-    outcome: str
+    outcome: Outcome
     reviewer_id: str | None
     tier: int
     note: str | None = None
@@ -148,3 +266,8 @@ class GateResult(BaseModel):
         for decision in self.decisions:
             grouped.setdefault(decision.choice, []).append(decision.item_key)
         return grouped
+
+    @property
+    def reviewers(self) -> list[str]:
+        """The people who decided (deadline decisions name nobody), sorted."""
+        return sorted({d.reviewer_id for d in self.decisions if d.reviewer_id})

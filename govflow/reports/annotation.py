@@ -1,17 +1,42 @@
 """What a round reports: a table per annotator, the agreement summary, a confusion matrix.
 
-The confusion matrix is drawn as SVG by hand (no plotting library): rows are the final
-label of each item, columns the label an annotator gave, cells count counted labels.
+The confusion matrix is a heat map drawn with matplotlib (``govflow.reports.plots``): rows
+are the final label of each item, columns the label an annotator gave, cells count the
+counted labels.
 """
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 import pandas as pd
 
-from govflow.annotation.consensus import AnnotatorCalibration, RoundConsensus
+from govflow.annotation.calibration import AnnotatorCalibration
+from govflow.annotation.consensus import RoundConsensus
+
+__all__ = [
+    "agreement_markdown",
+    "annotator_rows",
+    "confusion_counts",
+    "confusion_png",
+    "round_tasks_markdown",
+]
+
+
+def round_tasks_markdown(round_id: str, paths: dict[str, str]) -> str:
+    """Say where each annotator's tasks are and how labels come back."""
+    return "\n".join(
+        [
+            f"# Annotation round `{round_id}`",
+            "",
+            "Each annotator's tasks (JSONL; Label Studio JSON next to it):",
+            "",
+            *[f"- **{person}**: `{path}`" for person, path in paths.items()],
+            "",
+            f"Bring labels back with `govflow annotations import FILE --round {round_id}`; "
+            "the flow resumes when nothing is missing.",
+        ]
+    )
 
 
 def annotator_rows(
@@ -79,43 +104,32 @@ def confusion_counts(
     return table
 
 
-def confusion_svg(table: pd.DataFrame, title: str) -> str:
-    """Draw the confusion table as an SVG heat map with counts in the cells."""
+def confusion_png(table: pd.DataFrame, title: str) -> bytes:
+    """Draw the confusion table as a heat map with the count in every cell; return PNG bytes."""
+    from govflow.reports.plots import figure, to_png
+
     labels = [str(label) for label in table.index]
-    cell, left, top = 64, 130, 120
     size = len(labels)
-    peak = max(int(table.to_numpy().max()), 1)
-    width, height = left + cell * size + 20, top + cell * size + 40
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'font-family="sans-serif" font-size="12">',
-        f'<text x="10" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
-        f'<text x="{left}" y="40">annotator label →</text>',
-        f'<text x="10" y="{top - 8}">final label ↓</text>',
-    ]
-    for j, name in enumerate(labels):
-        x = left + j * cell + cell / 2
-        parts.append(
-            f'<text x="{x}" y="{top - 8}" text-anchor="end" '
-            f'transform="rotate(-40 {x} {top - 8})">{escape(name)}</text>'
-        )
-    for i, name in enumerate(labels):
-        y = top + i * cell
-        parts.append(
-            f'<text x="{left - 6}" y="{y + cell / 2 + 4}" text-anchor="end">{escape(name)}</text>'
-        )
+    fig = figure(width=1.2 + 0.9 * size, height=1.0 + 0.8 * size)
+    ax = fig.add_subplot()
+    counts = table.to_numpy()
+    image = ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(int(counts.max()), 1))
+    ax.set_xticks(range(size), labels=labels, rotation=40, ha="right")
+    ax.set_yticks(range(size), labels=labels)
+    ax.set_xlabel("annotator label")
+    ax.set_ylabel("final label")
+    ax.set_title(title, fontsize=9)
+    peak = max(int(counts.max()), 1)
+    for i in range(size):
         for j in range(size):
-            count = int(table.iat[i, j])
-            shade = int(255 - 200 * count / peak)
-            fill = f"rgb({shade},{shade},255)" if i == j else f"rgb(255,{shade},{shade})"
-            x = left + j * cell
-            parts.append(
-                f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{fill}" '
-                f'stroke="#999"/>'
+            value = int(counts[i, j])
+            ax.text(
+                j,
+                i,
+                str(value),
+                ha="center",
+                va="center",
+                color="white" if value > peak / 2 else "black",
             )
-            parts.append(
-                f'<text x="{x + cell / 2}" y="{y + cell / 2 + 4}" text-anchor="middle">'
-                f"{count}</text>"
-            )
-    parts.append("</svg>")
-    return "\n".join(parts)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    return to_png(fig)

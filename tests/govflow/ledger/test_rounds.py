@@ -4,17 +4,14 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from govflow.annotation.rounds import (
-    ImportReport,
-    Rejection,
-    RejectReason,
+from govflow.annotation.exchange import ImportReport, Rejection, RejectReason
+from govflow.errors import InputError
+from govflow.ledger.annotations import (
     add_gold_items,
     export_assignments,
     import_annotations,
-    open_round,
     round_progress,
 )
-from govflow.errors import InputError
 from govflow.ledger.audit import count_events
 from govflow.ledger.datasets import prepare_items, register_dataset_version
 from govflow.ledger.models import (
@@ -26,6 +23,7 @@ from govflow.ledger.models import (
     Person,
     PersonStatus,
 )
+from govflow.ledger.rounds import open_round
 
 RECORDS = [{"text": f"ticket {i}"} for i in range(30)]
 GOLD_RECORDS = [{"text": f"gold ticket {i}"} for i in range(5)]

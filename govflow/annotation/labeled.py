@@ -16,10 +16,12 @@ from typing import Any
 
 import pandas as pd
 
+from govflow.domain import LabelSource, LabelStatus
 from govflow.hashing import content_hash
 from govflow.validation.suites import SuiteSpec
 
-ACCEPTED = "accepted"
+__all__ = ["LABEL_SET_PARAMETER", "FinalLabel", "bind_label_set", "labeled_frame", "split_of"]
+
 LABEL_SET_PARAMETER = {"$PARAMETER": "label_set"}
 
 
@@ -28,8 +30,8 @@ class FinalLabel:
     """An item's label after people have had their say; ``label`` is None if not accepted."""
 
     label: str | None
-    status: str  # accepted | excluded_by_review | held_for_reannotation | no_consensus
-    source: str  # consensus | tier1 | tier2 | deadline
+    status: LabelStatus
+    source: LabelSource
     decided_by: str | None = None
 
 
@@ -64,8 +66,8 @@ def labeled_frame(
         row.update(
             {
                 "label": decided.label,
-                "label_status": decided.status,
-                "label_source": decided.source,
+                "label_status": decided.status.value,
+                "label_source": decided.source.value,
                 "decided_by": decided.decided_by,
                 "label_confidence": None if seen is None else seen.confidence,
                 "agreement": None if seen is None else seen.agreement,
@@ -78,7 +80,7 @@ def labeled_frame(
         )
         rows.append(row)
     frame = pd.DataFrame.from_records(rows)
-    accepted = frame["label_status"] == ACCEPTED
+    accepted = frame["label_status"] == LabelStatus.ACCEPTED.value
     shares = frame.loc[accepted, "label"].value_counts(normalize=True)
     frame["class_share"] = frame["label"].map(shares).where(accepted).astype("float64")
     frame["split_count"] = frame.groupby("text_key")["split"].transform("nunique").astype("int64")

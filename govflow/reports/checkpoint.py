@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from govflow.sources.acquire import Acquisition
-from govflow.stages.validation import BatchDecision
+from govflow.validation.batch import BatchDecision
 from govflow.validation.checkpoint import ValidationOutcome
+
+__all__ = ["checkpoint_markdown", "expectation_rows"]
 
 
 def expectation_rows(outcome: ValidationOutcome) -> list[dict[str, Any]]:

@@ -1,12 +1,11 @@
+"""Small ticket datasets written to a test's folder, with their dataset config."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
 import yaml
-
-from tests.review.conftest import PEOPLE, GateRunner, roster  # noqa: F401
 
 TICKET = {
     "ticket_id": "T00001",
@@ -56,21 +55,3 @@ def write_dataset(folder: Path, lines: list[str], *, name: str = "tickets") -> P
 
 def jsonl(records: list[dict]) -> list[str]:
     return [json.dumps(record) for record in records]
-
-
-class FlowRunner(GateRunner):
-    """Run any flow in a thread and find its run by name."""
-
-    def start_flow(self, flow_fn, **kwargs):
-        import uuid
-
-        name = f"flow-test-{uuid.uuid4().hex[:10]}"
-        future = self.pool.submit(flow_fn.with_options(flow_run_name=name), **kwargs)
-        return future, self.run_id(name, future)
-
-
-@pytest.fixture
-def flows(prefect_server, govflow_env):
-    runner = FlowRunner(govflow_env["GOVFLOW_DATABASE_URL"])
-    yield runner
-    runner.pool.shutdown(wait=False, cancel_futures=True)

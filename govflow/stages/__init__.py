@@ -1,1 +1,0 @@
-"""Stage logic shared by the flows: plain functions the flows orchestrate and tests call."""
