@@ -32,7 +32,7 @@ and a fresh, migrated SQLite ledger per size (GOVFLOW_DATABASE_URL).
   from the repository's ``expectations/`` folder (``SUITES_DIR``), and there is none, so the
   flow cannot run here. Instead its three steps are timed without Prefect in a third worker:
   ``load_version`` (ledger read of the validated version), ``preprocess_batch`` and
-  ``register_preprocessed`` (ledger write). Not part of the govflow/pandas ratio: the pandas
+  ``register_frame_version`` (ledger write). Not part of the govflow/pandas ratio: the pandas
   script does no pre-processing.
 
 govflow breakdown: from the Prefect API (``POST /task_runs/filter`` on the flow run: task run
@@ -601,9 +601,11 @@ def govflow_worker(args: argparse.Namespace) -> None:
 
 def preprocess_worker(args: argparse.Namespace) -> None:
     """Time the preprocess flow's steps without Prefect (its suite is missing, see above)."""
+    from govflow.domain import Stage
     from govflow.preprocess.batch import preprocess_batch
     from govflow.sources.config import load_dataset_config
-    from tasks.preprocess import load_version, register_preprocessed
+    from tasks.preprocess import load_version
+    from tasks.validation import register_frame_version
 
     config = load_dataset_config(args.config)
     baseline = peak_rss_bytes()
@@ -614,8 +616,12 @@ def preprocess_worker(args: argparse.Namespace) -> None:
         frame, text_column=config.text_column or "text", near_dup_threshold=0.8
     )
     t2 = time.perf_counter()
-    version_id, _ = register_preprocessed.fn(
-        batch.frame, dataset=config.name, parent_id=args.version, steps=batch.steps
+    version_id, _ = register_frame_version.fn(
+        batch.frame,
+        dataset=config.name,
+        stage=Stage.PREPROCESSED,
+        parent_id=args.version,
+        steps=batch.steps,
     )
     t3 = time.perf_counter()
     steps = {step["step"]: step for step in batch.steps}

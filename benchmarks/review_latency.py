@@ -17,7 +17,7 @@ SQLite ledger, then:
    - resume -> flow running: from the server's Running state (set when the resume is
      accepted) to the flow's mark; bounded by the poll interval plus the submission check.
 2. Creates INBOX_GATES flow runs through the REST API, each Paused with a ``pause_key`` and a
-   ``govflow-gate-<key>`` run input shaped by ``govflow.review.notify.gate_summary``, and times
+   ``govflow-gate-<key>`` run input shaped by ``govflow.review.inbox.summarize_gate``, and times
    ``govflow review inbox --json`` (subprocess wall time, best of 3), checking it lists them
    all.
 
@@ -67,14 +67,14 @@ for name in ("PREFECT_API_AUTH_STRING", "PREFECT_UI_URL", "GOVFLOW_REVIEW_WEBHOO
 
 from prefect import flow  # noqa: E402
 
-from govflow.cli.review import _gate_of  # noqa: E402
 from govflow.domain.review import ReviewItem, ReviewRequest  # noqa: E402
 from govflow.ledger.engine import Ledger  # noqa: E402
 from govflow.ledger.models import Role  # noqa: E402
 from govflow.ledger.people import add_person  # noqa: E402
 from govflow.prefect_api import PrefectAPI  # noqa: E402
-from govflow.review.gate import GATE_INPUT_PREFIX, request_review  # noqa: E402
-from govflow.review.notify import gate_summary  # noqa: E402
+from govflow.review.gate import request_review  # noqa: E402
+from govflow.review.inbox import GATE_INPUT_PREFIX, summarize_gate  # noqa: E402
+from govflow.review.inbox import gate_of_run as _gate_of  # noqa: E402
 
 LEDGER_URL = os.environ["GOVFLOW_DATABASE_URL"]
 # When each answer reached the flow. Module-level: Prefect copies flow parameters.
@@ -259,10 +259,10 @@ def create_paused_gates(count: int) -> None:
                 raise RuntimeError(f"could not pause {run['id']}: {result}")
             # As request_review does: the review task in the ledger, then the run input.
             with ledger.session() as session:
-                open_review_task(
+                task = open_review_task(
                     session=session, request=request, flow_run_id=run["id"], actor="bench"
                 )
-            value = gate_summary(request, flow_run_id=run["id"], due=due, attempt=1, key=key)
+                value = summarize_gate(task, flow_run_id=run["id"], key=key)
             api.post_json(
                 f"/flow_runs/{run['id']}/input",
                 {"key": GATE_INPUT_PREFIX + key, "value": json.dumps(value)},
