@@ -4,9 +4,11 @@ GovflowError                     base; ``message`` is one line for a person, ``h
 ├── ConfigError                  a setting is missing or malformed
 ├── LedgerError                  the ledger cannot do what was asked
 │   ├── LedgerUnavailable        the database cannot be reached or opened
-│   ├── MigrationError           the schema cannot be brought to the current revision
-│   └── NotFound                 a referenced record (version, person, ...) does not exist
+│   └── MigrationError           the schema is not (and cannot be brought to) the current one
+├── NotFound                     a referenced record (version, person, deployment, flow run,
+│                                ...) does not exist, in the ledger or on the Prefect server
 ├── AuditChainBroken             the audit trail fails verification (carries the break)
+├── AuditHeadMismatch            the chain does not descend from a recorded head hash
 └── InputError                   user-supplied input is unusable
     └── SourceError              a data source cannot be read (names the source)
 
@@ -50,18 +52,21 @@ class LedgerUnavailable(LedgerError):
 
 
 class MigrationError(LedgerError):
-    """The ledger schema cannot be brought to the current revision."""
+    """The ledger schema is not, and cannot be brought to, the current revision."""
 
     exit_code = 3
 
 
-class NotFound(LedgerError):
-    """A referenced record does not exist."""
+class NotFound(GovflowError):
+    """A referenced record does not exist; ``where`` names the server asked, if not the ledger."""
 
     exit_code = 4
 
-    def __init__(self, kind: str, key: str, *, hint: str | None = None) -> None:
-        super().__init__(f"{kind} {key!r} not found", hint=hint)
+    def __init__(
+        self, kind: str, key: str, *, where: str | None = None, hint: str | None = None
+    ) -> None:
+        place = f" on {where}" if where else ""
+        super().__init__(f"{kind} {key!r} not found{place}", hint=hint)
         self.kind = kind
         self.key = key
 
@@ -74,6 +79,19 @@ class AuditChainBroken(GovflowError):
         self.seq = seq
         self.problem = problem
         self.detail = detail
+
+
+class AuditHeadMismatch(GovflowError):
+    """The audit chain does not contain ``expected``, a head hash recorded earlier."""
+
+    def __init__(self, expected: str, *, events: int, head: str) -> None:
+        super().__init__(
+            f"the recorded head {expected} is not in the audit chain ({events} events, head "
+            f"{head}): the chain was rewritten, or the hash is from another ledger"
+        )
+        self.expected = expected
+        self.events = events
+        self.head = head
 
 
 class InputError(GovflowError):
