@@ -18,6 +18,19 @@ turns any ``GovflowError`` into a single ``Error: ...`` line and a non-zero exit
 
 from __future__ import annotations
 
+__all__ = [
+    "AuditChainBroken",
+    "AuditHeadMismatch",
+    "ConfigError",
+    "GovflowError",
+    "InputError",
+    "LedgerError",
+    "LedgerUnavailable",
+    "MigrationError",
+    "NotFound",
+    "SourceError",
+]
+
 
 class GovflowError(Exception):
     """Base class: a failure a person can understand and act on."""

@@ -12,6 +12,14 @@ import typer
 
 from govflow.errors import GovflowError, InputError, NotFound
 
+__all__ = [
+    "check_parameters",
+    "collect_parameters",
+    "merge_defaults",
+    "run",
+    "unknown_fields",
+]
+
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 # Prefect's marker of a parameter value the server fills in before validating it.
 PLACEHOLDER = "__prefect_kind"

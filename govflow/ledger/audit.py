@@ -21,6 +21,17 @@ from govflow.errors import AuditHeadMismatch
 from govflow.hashing import GENESIS_HASH, canonical_json, canonical_time, sha256_text
 from govflow.ledger.models import AuditEvent, AuditHead, utcnow
 
+__all__ = [
+    "ChainBreak",
+    "ChainReport",
+    "Problem",
+    "append_event",
+    "count_events",
+    "event_hash",
+    "locate_recorded_head",
+    "verify_chain",
+]
+
 # Keys whose values must never reach the audit trail, whatever a caller passes.
 _SECRET_KEYS = frozenset({"token", "password", "secret", "reviewer_token", "api_key"})
 

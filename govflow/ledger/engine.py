@@ -24,6 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from govflow.errors import ConfigError, LedgerError, LedgerUnavailable, MigrationError
 
+__all__ = [
+    "Ledger",
+    "create_ledger_engine",
+    "mask_url",
+    "translate_db_errors",
+]
+
 _WRITE = "govflow_write"
 
 
