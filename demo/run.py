@@ -3,9 +3,9 @@
 Steps, each shown with the real ``govflow`` command it runs so it can be repeated by hand:
 
 1. Prefect: with ``PREFECT_API_URL`` set, use that server (and never stop it). Otherwise
-   start ``prefect server start`` on 127.0.0.1 (port ``GOVFLOW_DEMO_PORT``, else 4200 if
-   free, else any free port) with ``PREFECT_HOME=$GOVFLOW_HOME/prefect`` (SQLite), and stop
-   it on exit, Ctrl-C or SIGTERM.
+   start ``prefect server start`` on 127.0.0.1 (port ``GOVFLOW_DEMO_PORT``, which must be
+   free, else 4200 if free, else any free port) with ``PREFECT_HOME=$GOVFLOW_HOME/prefect``
+   (SQLite), and stop it on exit, Ctrl-C or SIGTERM.
 2. The ledger (``govflow db upgrade``) and the annotation guideline (``govflow guidelines
    publish``; identical content is a no-op).
 3. The roster: simulated annotators ann-1..ann-5, reviewer rev-1, specialist spec-1 and lead
@@ -25,6 +25,11 @@ Running it again is safe: the ledger is content-addressed and answered gates are
 again, so a second run completes without waiting for anyone. Stopping the demo (Ctrl-C,
 SIGTERM) cancels its unfinished run, which nothing could finish once ``govflow serve``
 stops; answers already given stay in the ledger and are not asked again.
+
+The background processes die with the demo however it ends, SIGKILL included: each is told
+by the kernel when the demo goes (Linux's parent-death signal), and a small watchdog per
+process group, holding one end of a pipe the demo holds the other end of, stops the whole
+group (flow-run subprocesses of ``govflow serve`` included) once that pipe closes.
 """
 
 from __future__ import annotations
@@ -32,12 +37,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shlex
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +55,9 @@ PORT_VARIABLE = "GOVFLOW_DEMO_PORT"
 DEFAULT_PORT = 4200
 POLL_S = 2.0
 SERVER_STARTUP_S = 120.0
+# How long an orphaned process group gets to stop on SIGTERM before the watchdog kills it.
+WATCHDOG_GRACE_S = 5.0
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 DEPLOYMENT = "pipeline/pipeline"
 PARAMS = {
     "config_path": "demo/support_tickets.source.yaml",
@@ -103,6 +113,9 @@ class Demo:
         self.api_url = os.environ.get("PREFECT_API_URL", "").rstrip("/")
         self.own_server = not self.api_url
         self.started: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+        # A pipe the demo never writes to: its watchdogs see end-of-file once the demo is
+        # gone, however it ended (see spawn).
+        self.lifeline: tuple[int, int] | None = None
         self.run_id: str | None = None
         self.tokens = self.home / "demo-tokens"
         self.logs = self.home / "demo-logs"
@@ -132,7 +145,11 @@ class Demo:
 
     # Background processes --------------------------------------------------------------
     def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        """Start a background process in its own process group, logging to demo-logs/."""
+        """Start a background process in its own process group, logging to demo-logs/.
+
+        The group dies with the demo, even a demo killed with SIGKILL: see the module's
+        docstring.
+        """
         self.logs.mkdir(parents=True, exist_ok=True)
         log = self.logs / f"{name}.log"
         self._stop_leftover(name)
@@ -144,10 +161,28 @@ class Demo:
                 stdout=handle,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_parent_death_signal(),
             )
         self.started.append((name, proc, log))
         (self.logs / f"{name}.pid").write_text(f"{proc.pid}\n")
+        self._watch(proc.pid)
         return proc
+
+    def _watch(self, group: int) -> None:
+        """Start a watchdog that stops process group ``group`` once the demo is gone."""
+        if self.lifeline is None:
+            self.lifeline = os.pipe()
+        read_end = self.lifeline[0]
+        subprocess.Popen(
+            [sys.executable, "-c", WATCHDOG, str(group), str(read_end)],
+            cwd=ROOT,
+            pass_fds=(read_end,),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            # Out of the demo's own group: Ctrl-C or a kill of that group must not stop it.
+            start_new_session=True,
+        )
 
     def _stop_leftover(self, name: str) -> None:
         """Stop a process of this name that an earlier demo, killed hard, left running."""
@@ -186,7 +221,7 @@ class Demo:
         if not self.own_server:
             say(f"using the Prefect server at PREFECT_API_URL={self.api_url}")
             return
-        self._stop_leftover("prefect-server")  # before choosing: it may hold port 4200
+        self._stop_leftover("prefect-server")  # before choosing: it may hold the port
         port = _choose_port()
         prefect_home = self.home / "prefect"
         prefect_home.mkdir(parents=True, exist_ok=True)
@@ -459,9 +494,25 @@ class Demo:
 
 # Helpers ---------------------------------------------------------------------------------
 def _choose_port() -> int:
+    """The port for the demo's Prefect server; refuse a chosen port something already uses.
+
+    A server found answering there (an orphan of an earlier demo, say) would be talked to as
+    if it were the demo's own until the real one failed to bind.
+    """
     if os.environ.get(PORT_VARIABLE):
-        return int(os.environ[PORT_VARIABLE])
-    if _port_is_free(DEFAULT_PORT):
+        raw = os.environ[PORT_VARIABLE]
+        try:
+            port = int(raw)
+        except ValueError:
+            raise DemoError(f"{PORT_VARIABLE}={raw!r} is not a port number") from None
+        if _port_is_taken(port):
+            raise DemoError(
+                f"port {port} ({PORT_VARIABLE}) is already in use on 127.0.0.1: something, "
+                "perhaps the Prefect server of an earlier demo, is listening there. Stop it, "
+                f"or choose a free port with {PORT_VARIABLE}."
+            )
+        return port
+    if not _port_is_taken(DEFAULT_PORT):
         return DEFAULT_PORT
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -470,12 +521,75 @@ def _choose_port() -> int:
     return port
 
 
-def _port_is_free(port: int) -> bool:
+def _port_is_taken(port: int) -> bool:
+    """Whether something accepts connections on, or is bound to, 127.0.0.1:``port``."""
     with socket.socket() as sock:
+        sock.settimeout(1)
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            return True
+    with socket.socket() as sock:
+        # As servers bind: connections of an earlier server lingering in TIME_WAIT are fine.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
-            return False
+            return True
+    return False
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """On Linux, a function for ``preexec_fn`` that has the kernel send the child SIGTERM
+    when the demo dies (the parent-death signal fires when the forking *thread* exits: the
+    demo starts its background processes from its main thread)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    demo = os.getpid()
+
+    def arm() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != demo:  # the demo died before the signal was armed
+            os._exit(1)
+
+    return arm
+
+
+# Run by each watchdog: ``python -c WATCHDOG GROUP FD``.
+WATCHDOG = "import sys; from demo.run import watch_group; watch_group(*map(int, sys.argv[1:]))"
+
+
+def watch_group(group: int, lifeline: int) -> None:
+    """Stop process group ``group`` once the demo is gone; return early if the group ends.
+
+    The demo never writes to the pipe: end-of-file on ``lifeline`` means the demo exited, by
+    any means, and the kernel closed its end.
+    """
+    for handled in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(handled, signal.SIG_IGN)
+    while True:
+        readable, _, _ = select.select([lifeline], [], [], 1.0)
+        if readable:
+            break
+        if not _group_alive(group):
+            return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGTERM)
+    deadline = time.monotonic() + WATCHDOG_GRACE_S
+    while _group_alive(group) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True
 
 

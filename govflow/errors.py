@@ -4,13 +4,15 @@ GovflowError                     base; ``message`` is one line for a person, ``h
 ├── ConfigError                  a setting is missing or malformed
 ├── LedgerError                  the ledger cannot do what was asked
 │   ├── LedgerUnavailable        the database cannot be reached or opened
-│   ├── MigrationError           the schema cannot be brought to the current revision
-│   └── NotFound                 a referenced record (version, person, ...) does not exist
+│   └── MigrationError           the schema is not (and cannot be brought to) the current one
+├── NotFound                     a referenced record (version, person, deployment, flow run,
+│                                ...) does not exist, in the ledger or on the Prefect server
 ├── AuditChainBroken             the audit trail fails verification (carries the break)
 ├── PrefectUnavailable           the Prefect API cannot be reached or refused the request
 ├── NotInFlowRun                 a human step was called outside a Prefect flow run
 ├── BatchAborted                 a person (or the deadline policy) stopped a failed batch
 ├── ReviewBatchFailed            a review batch's own run ended without decisions
+├── AuditHeadMismatch            the chain does not descend from a recorded head hash
 └── InputError                   user-supplied input is unusable
     └── SourceError              a data source cannot be read (names the source)
 
@@ -19,6 +21,19 @@ turns any ``GovflowError`` into a single ``Error: ...`` line and a non-zero exit
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "AuditChainBroken",
+    "AuditHeadMismatch",
+    "ConfigError",
+    "GovflowError",
+    "InputError",
+    "LedgerError",
+    "LedgerUnavailable",
+    "MigrationError",
+    "NotFound",
+    "SourceError",
+]
 
 
 class GovflowError(Exception):
@@ -54,18 +69,21 @@ class LedgerUnavailable(LedgerError):
 
 
 class MigrationError(LedgerError):
-    """The ledger schema cannot be brought to the current revision."""
+    """The ledger schema is not, and cannot be brought to, the current revision."""
 
     exit_code = 3
 
 
-class NotFound(LedgerError):
-    """A referenced record does not exist."""
+class NotFound(GovflowError):
+    """A referenced record does not exist; ``where`` names the server asked, if not the ledger."""
 
     exit_code = 4
 
-    def __init__(self, kind: str, key: str, *, hint: str | None = None) -> None:
-        super().__init__(f"{kind} {key!r} not found", hint=hint)
+    def __init__(
+        self, kind: str, key: str, *, where: str | None = None, hint: str | None = None
+    ) -> None:
+        place = f" on {where}" if where else ""
+        super().__init__(f"{kind} {key!r} not found{place}", hint=hint)
         self.kind = kind
         self.key = key
 
@@ -113,6 +131,19 @@ class ReviewBatchFailed(GovflowError):
     def __init__(self, batch: str, state: str | None) -> None:
         super().__init__(f"review batch {batch} ended {state or 'in an unknown state'}")
         self.batch = batch
+
+
+class AuditHeadMismatch(GovflowError):
+    """The audit chain does not contain ``expected``, a head hash recorded earlier."""
+
+    def __init__(self, expected: str, *, events: int, head: str) -> None:
+        super().__init__(
+            f"the recorded head {expected} is not in the audit chain ({events} events, head "
+            f"{head}): the chain was rewritten, or the hash is from another ledger"
+        )
+        self.expected = expected
+        self.events = events
+        self.head = head
 
 
 class InputError(GovflowError):

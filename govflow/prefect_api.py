@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from govflow.errors import GovflowError, PrefectUnavailable
+from govflow.errors import NotFound, PrefectUnavailable
 
 __all__ = ["PrefectAPI", "PrefectUnavailable", "RunState", "api_url", "auth_headers", "ui_base_url"]
 
@@ -187,7 +187,7 @@ class PrefectAPI:
     def flow_run(self, flow_run_id: str) -> dict[str, Any]:
         response = self.request("GET", f"/flow_runs/{flow_run_id}")
         if response.status_code == 404:
-            raise GovflowError(f"flow run {flow_run_id} not found on {self.url}")
+            raise NotFound("flow run", flow_run_id, where=self.url)
         self._raise_for_status(response, f"/flow_runs/{flow_run_id}")
         return response.json()
 

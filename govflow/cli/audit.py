@@ -4,26 +4,60 @@ from __future__ import annotations
 
 import typer
 
-from govflow.cli._common import open_ledger, print_json
+from govflow.cli._common import print_json
 
 app = typer.Typer(help="Verify and read the audit trail.", no_args_is_help=True)
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
 @app.command()
-def verify() -> None:
+def verify(
+    expect_head: str | None = typer.Option(
+        None,
+        "--expect-head",
+        metavar="HASH",
+        help="A head hash printed earlier: fail unless the chain still descends from it.",
+    ),
+) -> None:
     """Walk the hash chain; exit 1 naming the first broken event if it was tampered with.
 
-    Example: govflow audit verify
-    """
-    from govflow.errors import AuditChainBroken
-    from govflow.ledger.audit import verify_chain
+    Prints the head hash in full: keep it where the ledger's writers cannot reach, and pass
+    it later as --expect-head, which also catches a chain rewritten from scratch. Reads the
+    ledger without writing to it (a read-only file or database role is enough).
 
-    with open_ledger().reader() as session:
-        report = verify_chain(session=session)
-    if report.first_break is not None:
-        found = report.first_break
-        raise AuditChainBroken(found.seq, found.problem.value, found.detail)
-    typer.echo(f"audit chain intact: {report.events} events (head {report.head_hash[:16]})")
+    Example: govflow audit verify --expect-head 5f0c...e9 (the 64 characters printed before)
+    """
+    from govflow.errors import AuditChainBroken, InputError
+    from govflow.ledger.audit import locate_recorded_head, verify_chain
+    from govflow.ledger.engine import Ledger
+
+    recorded = None
+    if expect_head is not None:
+        recorded = expect_head.strip().lower()
+        if len(recorded) != 64 or not set(recorded) <= _HEX:
+            raise InputError(
+                "--expect-head takes the full 64-character head hash that `govflow audit "
+                f"verify` printed, got {expect_head!r}"
+            )
+    ledger = Ledger.open(read_only=True)
+    try:
+        with ledger.reader() as session:
+            report = verify_chain(session=session)
+            if report.first_break is not None:
+                found = report.first_break
+                raise AuditChainBroken(found.seq, found.problem.value, found.detail)
+            if recorded is not None:
+                seq = locate_recorded_head(session=session, report=report, recorded_head=recorded)
+    finally:
+        ledger.dispose()
+    typer.echo(f"audit chain intact: {report.events} events (head {report.head_hash})")
+    if recorded is not None:
+        typer.echo(
+            f"descends from the recorded head {recorded} "
+            f"(event {seq}; {report.events - seq} events since)"
+        )
 
 
 @app.command()
@@ -39,9 +73,10 @@ def log(
     from sqlalchemy import select
 
     from govflow.hashing import canonical_time
+    from govflow.ledger.engine import Ledger
     from govflow.ledger.models import AuditEvent
 
-    with open_ledger().reader() as session:
+    with Ledger.open(read_only=True).reader() as session:
         query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
         if subject:
             query = query.where(AuditEvent.subject == subject)

@@ -26,14 +26,14 @@ def upgrade() -> None:
 
 @app.command()
 def status() -> None:
-    """Show the ledger's URL (password hidden) and schema revision.
+    """Show the ledger's URL (password hidden) and schema revision, without writing.
 
     Example: govflow db status
     """
     from govflow.ledger.engine import Ledger, translate_db_errors
     from govflow.ledger.migrate import current_revision, head_revision
 
-    ledger = Ledger.open(upgrade=False)
+    ledger = Ledger.open(upgrade=False, read_only=True)
     with translate_db_errors(ledger.masked_url):
         current = current_revision(ledger)
     head = head_revision()

@@ -17,8 +17,20 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from govflow.errors import AuditHeadMismatch
 from govflow.hashing import GENESIS_HASH, canonical_json, canonical_time, sha256_text
 from govflow.ledger.models import AuditEvent, AuditHead, utcnow
+
+__all__ = [
+    "ChainBreak",
+    "ChainReport",
+    "Problem",
+    "append_event",
+    "count_events",
+    "event_hash",
+    "locate_recorded_head",
+    "verify_chain",
+]
 
 # Keys whose values must never reach the audit trail, whatever a caller passes.
 _SECRET_KEYS = frozenset({"token", "password", "secret", "reviewer_token", "api_key"})
@@ -164,6 +176,24 @@ def verify_chain(*, session: Session, batch_size: int = 5000) -> ChainReport:
             )
         return ChainReport(events=count, head_hash=prev_hash, first_break=found)
     return ChainReport(events=count, head_hash=prev_hash, first_break=None)
+
+
+def locate_recorded_head(*, session: Session, report: ChainReport, recorded_head: str) -> int:
+    """Return the seq of ``recorded_head`` in the verified chain (0: the empty chain's head).
+
+    The chain only grows, so an intact chain descends from a head recorded earlier exactly
+    when that head is one of its event hashes (each hash covers everything before it).
+    Raises ``AuditHeadMismatch`` when it is not: the chain was rewritten, or the hash was
+    recorded from another ledger.
+    """
+    if not report.is_intact:
+        raise ValueError("locate a recorded head only in a chain that verified intact")
+    if recorded_head == GENESIS_HASH:
+        return 0
+    seq = session.scalar(select(AuditEvent.seq).where(AuditEvent.hash == recorded_head))
+    if seq is None:
+        raise AuditHeadMismatch(recorded_head, events=report.events, head=report.head_hash)
+    return seq
 
 
 def _check_event(

@@ -98,7 +98,7 @@ def test_run_with_idempotency_key_creates_one_run(served, roster, run_cli, govfl
 def test_run_unknown_deployment_is_one_error_line(prefect_server, run_cli):
     result = run_cli("run", "nope/nothing")
 
-    assert result.code == 1
+    assert result.code == 4
     assert result.err.startswith("Error: deployment 'nope/nothing' not found on http://127.0.0.1:")
     assert result.err.endswith(
         "(is `govflow serve` running? `prefect deployment ls` lists deployments)\n"

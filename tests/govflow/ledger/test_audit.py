@@ -5,8 +5,17 @@ import textwrap
 import pytest
 from sqlalchemy import select, text
 
-from govflow.ledger.audit import Problem, append_event, count_events, verify_chain
-from govflow.ledger.models import AuditEvent
+from govflow.errors import AuditHeadMismatch
+from govflow.hashing import GENESIS_HASH
+from govflow.ledger.audit import (
+    Problem,
+    append_event,
+    count_events,
+    event_hash,
+    locate_recorded_head,
+    verify_chain,
+)
+from govflow.ledger.models import AuditEvent, AuditHead
 
 
 def _append(ledger, count, actor="tester"):
@@ -89,8 +98,6 @@ def test_verify_detects_rewritten_event_with_recomputed_hash(ledger):
     _append(ledger, 4)
     with ledger.session() as session:
         event = session.get(AuditEvent, 2)
-        from govflow.ledger.audit import event_hash
-
         forged = event_hash(
             occurred_at=event.occurred_at,
             actor="mallory",
@@ -108,6 +115,63 @@ def test_verify_detects_rewritten_event_with_recomputed_hash(ledger):
 
     assert (found.seq, found.problem) == (2, Problem.CHANGED)
     assert found.detail == "event 2 was rewritten: event 3 recorded a different hash for it"
+
+
+def _locate(ledger, recorded_head):
+    with ledger.reader() as session:
+        report = verify_chain(session=session)
+        return locate_recorded_head(session=session, report=report, recorded_head=recorded_head)
+
+
+def test_locate_recorded_head_finds_every_earlier_head_of_a_grown_chain(ledger):
+    heads = [GENESIS_HASH]
+    for _ in range(3):
+        _append(ledger, 1)
+        with ledger.reader() as session:
+            heads.append(session.get(AuditHead, 1).hash)
+
+    assert [_locate(ledger, head) for head in heads] == [0, 1, 2, 3]
+
+
+def test_locate_recorded_head_refuses_a_chain_rewritten_from_the_start(ledger):
+    _append(ledger, 3)
+    with ledger.reader() as session:
+        recorded = session.get(AuditHead, 1).hash
+    with ledger.session() as session:
+        prev = GENESIS_HASH
+        for event in session.scalars(select(AuditEvent).order_by(AuditEvent.seq)):
+            event.actor, event.prev_hash = "mallory", prev
+            event.hash = prev = event_hash(
+                occurred_at=event.occurred_at,
+                actor=event.actor,
+                action=event.action,
+                subject=event.subject,
+                details=event.details,
+                prev_hash=prev,
+            )
+            session.flush()
+        session.get(AuditHead, 1).hash = prev
+
+    with pytest.raises(AuditHeadMismatch) as mismatch:
+        _locate(ledger, recorded)
+
+    assert _verify(ledger).is_intact  # without the recorded head, nothing shows
+    assert (mismatch.value.expected, mismatch.value.events, mismatch.value.head) == (
+        recorded,
+        3,
+        prev,
+    )
+
+
+def test_locate_recorded_head_only_in_an_intact_chain(ledger):
+    _append(ledger, 2)
+    with ledger.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = 1"))
+
+    with pytest.raises(ValueError) as refused:
+        _locate(ledger, GENESIS_HASH)
+
+    assert str(refused.value) == "locate a recorded head only in a chain that verified intact"
 
 
 WRITER = textwrap.dedent(
