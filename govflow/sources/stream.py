@@ -77,8 +77,18 @@ class Fingerprint:
 
     def add_record(self, record: Any) -> None:
         """Append the digest of one record's canonical JSON."""
-        text = render_record(record)
+        self.add_text(render_record(record))
+
+    def add_text(self, text: str) -> None:
+        """Append the digest of ``text`` encoded as UTF-8."""
         self.add_digest(hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+    def add_row(self, row: SourceRow) -> None:
+        """Append a row: its record, or the raw text of a row that could not be kept."""
+        if row.record is not None:
+            self.add_record(row.record)
+        elif row.raw is not None:
+            self.add_text(row.raw)
 
     def hexdigest(self) -> str:
         """Return the digest of everything appended so far."""

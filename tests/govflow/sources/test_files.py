@@ -246,6 +246,52 @@ def test_acquire_reads_parquet_and_checks_its_typed_columns(tmp_path: Path) -> N
     assert result.source.params == {"format": "parquet"}
 
 
+def invalid_utf8_strings(values: list[bytes]) -> pa.Array:
+    """Build a string array holding bytes that are not UTF-8 (Arrow does not check)."""
+    offsets = [0]
+    for value in values:
+        offsets.append(offsets[-1] + len(value))
+    buffers = [
+        None,
+        pa.py_buffer(pa.array(offsets, pa.int32()).buffers()[1]),
+        pa.py_buffer(b"".join(values)),
+    ]
+    return pa.Array.from_buffers(pa.string(), len(values), buffers)
+
+
+def test_acquire_quarantines_parquet_rows_whose_strings_are_not_utf8(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "id": ["a", "b", "c"],
+            "text": invalid_utf8_strings([b"one", b"t\xffo", b"three"]),
+            "created_at": pa.array(
+                [pd.Timestamp("2026-01-01", tz="UTC")] * 3, type=pa.timestamp("us", tz="UTC")
+            ),
+        }
+    )
+    pq.write_table(table, tmp_path / "t.parquet")
+
+    result = acquire(write_config(tmp_path, "t.parquet", format="parquet"))
+
+    assert result.quarantined == [
+        {
+            "source_row": 2,
+            "reasons": [
+                {
+                    "check": "invalid_utf8",
+                    "column": "text",
+                    "observed": "invalid start byte at byte 2",
+                }
+            ],
+            "raw": '{"created_at":"2026-01-01T00:00:00.000000Z","id":"b","text":"t\\\\xffo"}',
+            "source_file": "t.parquet",
+        }
+    ]
+    assert result.frame["text"].tolist() == ["one", "three"]
+    assert result.frame["_source_row"].tolist() == [1, 3]
+    assert result.rows_in == 3
+
+
 def test_acquire_fails_on_a_corrupt_parquet_file(tmp_path: Path) -> None:
     path = tmp_path / "t.parquet"
     path.write_bytes(b"PAR1 this is not parquet PAR1")

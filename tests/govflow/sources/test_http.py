@@ -16,6 +16,7 @@ import pytest
 from govflow.errors import SourceError
 from govflow.sources.acquire import acquire
 from govflow.sources.config import DatasetConfig
+from govflow.sources.storable import MAX_DEPTH, TOO_DEEP
 
 TOKEN_ENV = "GOVFLOW_TEST_TICKETS_TOKEN"
 TOKEN = "Bearer s3cr3t-t0ken-value"
@@ -433,3 +434,61 @@ def test_acquire_stops_at_max_records(serve) -> None:
     assert result.frame["id"].tolist() == [1, 2]
     assert result.notes == ["stopped at max_records=2"]
     assert len(server.requests) == 1
+
+
+def test_acquire_quarantines_records_that_cannot_be_stored(serve) -> None:
+    nested = "[" * 200 + "]" * 200
+    body = (
+        '{"data": [{"id": 1, "text": "ok"}, {"id": 2, "text": "\\ud800"}, '
+        f'{{"id": 3, "text": {nested}}}, {{"id": 4, "text": NaN}}, "\\udfff", '
+        '{"id": 5, "text": "end"}]}'
+    ).encode()
+    server = serve(lambda request, _: Reply(raw=body))
+
+    result = acquire(config(server.url))
+    again = acquire(config(server.url))
+
+    # Levels beyond the limit are cut from the raw text: the record is level 1.
+    kept = MAX_DEPTH - 1
+    assert result.quarantined == [
+        {
+            "source_row": 2,
+            "reasons": [
+                {
+                    "check": "invalid_unicode",
+                    "column": "text",
+                    "observed": "surrogate code point U+D800 at character 1",
+                }
+            ],
+            "raw": '{"id":2,"text":"\\ud800"}',
+        },
+        {
+            "source_row": 3,
+            "reasons": [{"check": "too_deep", "column": "text", "observed": TOO_DEEP}],
+            "raw": '{"id":3,"text":' + "[" * kept + '"…"' + "]" * kept + "}",
+        },
+        {
+            "source_row": 4,
+            "reasons": [{"check": "non_finite_number", "column": "text", "observed": "NaN"}],
+            "raw": '{"id":4,"text":NaN}',
+        },
+        {
+            "source_row": 5,
+            "reasons": [{"check": "not_an_object", "column": None, "observed": "a JSON string"}],
+            "raw": '"\\udfff"',
+        },
+    ]
+    assert result.frame["id"].tolist() == [1, 5]
+    assert result.rows_in == 6
+    assert again.fingerprint == result.fingerprint
+
+
+def test_acquire_names_the_page_nested_too_deeply_to_parse(serve) -> None:
+    body = b'{"data": [' + b"[" * 5000 + b"]" * 5000 + b"]}"
+    server = serve(lambda request, _: Reply(raw=body))
+
+    error = error_of(config(server.url))
+
+    assert str(error) == (
+        f"{server.url}: page 1 ({server.url}) is not JSON Python can read: it is nested too deeply"
+    )
