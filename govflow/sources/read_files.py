@@ -78,9 +78,9 @@ def open_file(path: Path, *, chunk_size: int = 50_000) -> RawStream:
     """Stream the rows of one file named literally (no glob), as registration reads it.
 
     CSV field names are kept exactly as written and an unnamed column is an error, because
-    registration hashes the records as they are.
+    registration hashes the records as they are. Errors name the file as given.
     """
-    path = path.expanduser().resolve()
+    path = path.expanduser()
     if not path.exists():
         raise SourceError(str(path), "file not found")
     if path.is_dir():
@@ -88,7 +88,8 @@ def open_file(path: Path, *, chunk_size: int = 50_000) -> RawStream:
     fmt = detect_format(path)
     _check_not_empty(path)
     plan = _Plan([path], fmt, path.parent, str(path), (), chunk_size, True)
-    return _stream(plan, SourceSpec(kind="file", uri=str(path), params={"format": fmt}))
+    spec = SourceSpec(kind="file", uri=str(path.resolve()), params={"format": fmt})
+    return _stream(plan, spec)
 
 
 def _check_not_empty(path: Path) -> None:
@@ -184,7 +185,9 @@ def _parse_json(text: str) -> tuple[Any, Reason | None]:
     try:
         return json.loads(text), None
     except json.JSONDecodeError as exc:
-        return None, reason("invalid_json", None, f"{exc.msg} at column {exc.colno}")
+        # Some messages end in "at" ("Unterminated string starting at").
+        message = exc.msg.removesuffix(" at")
+        return None, reason("invalid_json", None, f"{message} at column {exc.colno}")
     except RecursionError:
         # json recurses per level: nesting far beyond MAX_DEPTH exhausts the stack.
         return None, reason("too_deep", None, TOO_DEEP)
