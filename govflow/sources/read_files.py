@@ -239,7 +239,7 @@ def _csv_rows(path: Path, label: str, plan: _Plan, fingerprint: Fingerprint) -> 
             except StopIteration:
                 break
             except csv.Error as exc:
-                raw = "".join(lines.consumed).rstrip("\r\n")
+                raw = _bytes_shown("".join(lines.consumed).rstrip("\r\n"))
                 yield SourceRow(start, None, raw, reason("malformed_csv", None, str(exc)), label)
                 continue
             if not fields:
@@ -297,8 +297,14 @@ def _undecodable(line_no: int, raw: str, label: str) -> SourceRow:
         observed = "undecodable bytes"
     except UnicodeDecodeError as exc:
         observed = f"{exc.reason} at byte {exc.start + 1}"
-    shown = data.decode("utf-8", "backslashreplace")
-    return SourceRow(line_no, None, shown, reason("invalid_utf8", None, observed), label)
+    return SourceRow(
+        line_no, None, _bytes_shown(raw), reason("invalid_utf8", None, observed), label
+    )
+
+
+def _bytes_shown(raw: str) -> str:
+    """Show text decoded with ``surrogateescape`` as its bytes: undecodable ones as ``\\xNN``."""
+    return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _parquet_rows(

@@ -29,9 +29,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from govflow.sources.stream import Reason, SourceRow, reason, render_record
+from govflow.sources.stream import Reason, SourceRow, printable, reason, render_record
 
-__all__ = ["MAX_DEPTH", "TOO_DEEP", "checked_row", "find_unstorable", "printable", "render_safely"]
+__all__ = ["MAX_DEPTH", "TOO_DEEP", "checked_row", "find_unstorable", "render_safely"]
 
 MAX_DEPTH = 128
 TOO_DEEP = f"more than {MAX_DEPTH} levels of nesting"
@@ -65,13 +65,6 @@ def checked_row(
         return SourceRow(number, record, raw, None, file)
     shown = printable(raw) if raw is not None else render_safely(record)
     return SourceRow(number, None, shown, problem, file)
-
-
-def printable(text: str) -> str:
-    """Return ``text`` with surrogate code points written as ``\\udXXX`` escapes."""
-    if text.isascii():
-        return text
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def render_safely(value: Any) -> str:

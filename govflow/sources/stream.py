@@ -28,6 +28,7 @@ __all__ = [
     "Reason",
     "SourceRow",
     "json_kind",
+    "printable",
     "reason",
     "render_record",
     "truncate",
@@ -115,9 +116,20 @@ def truncate(text: str, limit: int) -> str:
     return text[: limit - 1] + "…"
 
 
+def printable(text: str) -> str:
+    """Return ``text`` with surrogate code points written as ``\\udXXX`` escapes."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def reason(check: str, column: str | None, observed: str) -> Reason:
-    """Build a quarantine reason with ``observed`` cut to a readable length."""
-    return {"check": check, "column": column, "observed": truncate(observed, MAX_OBSERVED)}
+    """Build a quarantine reason with ``observed`` readable, storable and cut to length."""
+    return {
+        "check": check,
+        "column": column,
+        "observed": truncate(printable(observed), MAX_OBSERVED),
+    }
 
 
 def _jsonable(value: Any) -> Any:

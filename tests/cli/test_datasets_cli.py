@@ -1,5 +1,8 @@
 import json
+import re
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from govflow.ledger.engine import Ledger
@@ -168,6 +171,55 @@ def test_register_refuses_ragged_csv_rows(run_cli, tmp_path, govflow_env):
         f"2 of 3 rows cannot be registered {HINT}\n"
     )
     assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0)
+
+
+GENERATED_LINES = st.one_of(
+    st.sampled_from(
+        [
+            '{"text": ' + "[" * 3000 + "]" * 3000 + "}",
+            '{"text": "\\ud800"}',
+            '{"\\udfff": 1}',
+            '{"score": NaN}',
+            '{"score": 1e400}',
+            '{"text": ',
+            "[1]",
+        ]
+    ),
+    st.dictionaries(
+        st.text(max_size=4),
+        st.one_of(
+            st.integers(), st.floats(), st.text(st.characters(exclude_categories=()), max_size=4)
+        ),
+        max_size=3,
+    ).map(json.dumps),
+)
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(lines=st.lists(GENERATED_LINES, min_size=1, max_size=4))
+def test_register_of_generated_jsonl_is_a_version_or_one_error_line(run_cli, tmp_path, lines):
+    data = tmp_path / "generated.jsonl"
+    data.write_text("\n".join(lines) + "\n", encoding="ascii")
+
+    result = run_cli("datasets", "register", str(data), "--name", "generated")
+
+    if result.code == 0:
+        assert re.fullmatch(r"dv-[0-9a-f]{24}\n", result.out), result.out
+        assert re.fullmatch(
+            rf"(already )?registered generated \[raw\]: {len(lines)} rows\n", result.err
+        )
+    else:
+        assert (result.code, result.out) == (2, ""), result.err
+        assert re.fullmatch(
+            rf"Error: {re.escape(str(data))}: line \d+[ ,][^\n]+; "
+            rf"\d+ of {len(lines)} rows cannot be registered \(fix the file[^\n]+\)\n",
+            result.err,
+        ), result.err
 
 
 def test_register_unsupported_and_empty_files_are_reported(run_cli, tmp_path):
