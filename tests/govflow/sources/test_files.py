@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from govflow.errors import SourceError
-from govflow.hashing import combine_hashes
+from govflow.hashing import canonical_json, combine_hashes
 from govflow.ledger.datasets import SourceSpec
 from govflow.sources.acquire import Acquisition, acquire
 from govflow.sources.config import DatasetConfig, load_dataset_config
@@ -205,6 +205,33 @@ def test_acquire_quarantines_csv_rows_with_wrong_field_count_or_bad_bytes(tmp_pa
     assert result.frame["confidence"].tolist() == [0.5, pd.NA, 0.1]
     assert result.rows_in == 6 == len(result.frame) + len(result.quarantined)
     assert result.source.params == {"format": "csv"}
+
+
+def test_acquire_shows_the_undecodable_bytes_of_a_malformed_csv_record(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_bytes(
+        b"id,text,created_at\na,ok,2026-01-01\nb,\r\x80\nc,fine,2026-01-02\n"
+    )
+
+    result = acquire(write_config(tmp_path, "t.csv"))
+
+    assert result.quarantined == [
+        {
+            "source_row": 3,
+            "reasons": [
+                {
+                    "check": "malformed_csv",
+                    "column": None,
+                    "observed": "new-line character seen in unquoted field - do you need to "
+                    "open the file in universal-newline mode?",
+                }
+            ],
+            "raw": "b,\r\\x80",
+            "source_file": "t.csv",
+        }
+    ]
+    # The ledger stores the quarantine as canonical JSON in UTF-8.
+    canonical_json(result.quarantined).encode("utf-8")
+    assert result.frame["id"].tolist() == ["a", "c"]
 
 
 def test_acquire_fails_when_csv_header_lacks_required_columns(tmp_path: Path) -> None:
