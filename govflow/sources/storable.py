@@ -45,6 +45,20 @@ def find_unstorable(record: Mapping[Any, Any], *, strict: bool) -> Reason | None
     records parsed from JSON text and for records hashed as they are (registration).
     """
     for key, value in record.items():
+        # Fast path for the common flat record: ASCII names, ASCII text, ints, finite floats.
+        kind = type(value)
+        if (
+            type(key) is str
+            and key.isascii()
+            and (
+                (kind is str and value.isascii())
+                or kind is int
+                or kind is bool
+                or value is None
+                or (kind is float and (not strict or math.isfinite(value)))
+            )
+        ):
+            continue
         problem = _key_problem(key, strict) or _value_problem(value, strict)
         if problem is not None:
             return reason(problem[0], printable(str(key)), problem[1])
