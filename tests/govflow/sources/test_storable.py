@@ -7,6 +7,8 @@ flow hashed the rows, and the good rows of the file were lost with them.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -148,27 +150,42 @@ def test_acquired_rows_and_quarantine_are_stored_in_the_ledger(
 
 
 @pytest.mark.parametrize(
-    ("record", "strict", "expected"),
+    ("record", "expected"),
     [
-        ({"a": 1, "b": [1.5, None, True], "c": {"d": "é😀"}}, True, None),
-        ({"a": float("nan")}, False, None),
-        ({"a": [float("-inf")]}, True, ("non_finite_number", "a", "-Infinity")),
-        ({"a": {"b": ["x\udfff"]}}, True, ("invalid_unicode", "a", "surrogate code point "
-                                                                    "U+DFFF at character 2")),
-        ({"a": {"\ud800": 1}}, True, ("invalid_unicode", "a", "surrogate code point U+D800 in "
-                                                              "the field name")),
+        ({"a": [float("-inf")]}, ("non_finite_number", "a", "-Infinity")),
+        ({"a": {"b": ["x\udfff"]}}, ("invalid_unicode", "a", "surrogate code point U+DFFF at "
+                                                           "character 2")),
+        ({"a": {"\ud800": 1}}, ("invalid_unicode", "a", "surrogate code point U+D800 in the "
+                                                        "field name")),
+        ({"ok": 1, "t": dt.time(12)}, ("unsupported_type", "t", "a value of type time")),
+        ({"a": "ok", "b": [1, "\ud801", float("nan")]}, ("invalid_unicode", "b",
+                                                         "surrogate code point U+D801 at "
+                                                         "character 1")),
     ],
 )  # fmt: skip
 def test_find_unstorable_names_the_first_problem_and_its_field(
-    record: dict, strict: bool, expected: tuple[str, str, str] | None
+    record: dict, expected: tuple[str, str, str]
 ) -> None:
-    found = find_unstorable(record, strict=strict)
+    found = find_unstorable(record, strict=True)
 
-    if expected is None:
-        assert found is None
-        canonical_json(record if strict else {"a": None})  # storable as claimed
-    else:
-        assert found == dict(zip(("check", "column", "observed"), expected, strict=True))
+    assert found == dict(zip(("check", "column", "observed"), expected, strict=True))
+
+
+def test_find_unstorable_passes_what_canonical_json_stores() -> None:
+    record = {"a": 1, "b": [1.5, None, True], "c": {"d": "é😀"}, "t": dt.datetime(2026, 1, 1)}
+
+    assert find_unstorable(record, strict=True) is None
+    canonical_json(record).encode("utf-8")
+
+
+def test_find_unstorable_leaves_nan_and_other_types_to_the_schema_unless_strict() -> None:
+    # Parquet and SQL rows: a float NaN is a missing value, a Decimal a number to convert.
+    assert find_unstorable({"a": float("nan"), "b": Decimal("1.5")}, strict=False) is None
+    assert find_unstorable({"a": float("nan")}, strict=True) == {
+        "check": "non_finite_number",
+        "column": "a",
+        "observed": "NaN",
+    }
 
 
 def test_find_unstorable_walks_a_very_deep_record_without_recursing() -> None:
