@@ -19,19 +19,18 @@ def register(
 ) -> None:
     """Register a local file as a dataset version and print its id.
 
-    Registering the same content again returns the same id and writes nothing.
+    Registering the same content again returns the same id and writes nothing. A file with
+    any bad row (broken JSON, ragged CSV, NaN, ...) is refused as a whole, naming the first
+    one; ingest it with a dataset config instead to keep the good rows.
 
     Example: govflow datasets register demo/data/support_tickets.gold.jsonl --name gold
     """
-    from govflow.ledger.datasets import SourceSpec, prepare_items, register_dataset_version
-    from govflow.sources.files import detect_format, read_records
+    from govflow.ledger.datasets import prepare_items, register_dataset_version
+    from govflow.sources.registration import read_for_registration
 
-    path = path.expanduser()
-    records = read_records(path)
-    items = prepare_items(records)
-    source = SourceSpec(
-        kind="file", uri=str(path.resolve()), params={"format": detect_format(path)}
-    )
+    read = read_for_registration(path)
+    items = prepare_items(read.records)
+    source = read.source
     ledger = open_ledger()
     with ledger.session() as session:
         result = register_dataset_version(

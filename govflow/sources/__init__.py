@@ -1,1 +1,1 @@
-"""Acquisition: read records from declared sources (files now; HTTP and SQL build on this)."""
+"""Reading data in: declared sources for the ingest flow, and single files for registration."""

@@ -22,7 +22,8 @@ import httpx
 from govflow.errors import SourceError
 from govflow.ledger.datasets import SourceSpec
 from govflow.sources.config import CursorPagination, HttpSource, PagePagination
-from govflow.sources.stream import RawStream, SourceRow, json_kind, reason, render_record
+from govflow.sources.storable import checked_row, render_safely
+from govflow.sources.stream import RawStream, SourceRow, json_kind, reason
 
 __all__ = ["open_http", "public_url"]
 
@@ -91,12 +92,13 @@ def _records(
                     pages.close()
                     return
                 row += 1
-                stream.fingerprint.add_record(item)
                 if isinstance(item, dict):
-                    yield SourceRow(row, item)
+                    checked = checked_row(row, item, strict=True)
                 else:
                     problem = reason("not_an_object", None, f"a JSON {json_kind(item)}")
-                    yield SourceRow(row, None, render_record(item), problem)
+                    checked = SourceRow(row, None, render_safely(item), problem)
+                stream.fingerprint.add_row(checked)
+                yield checked
     if row == 0:
         stream.notes.append("the API returned no records")
 
@@ -207,6 +209,11 @@ def _parse(
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         problem = getattr(exc, "msg", None) or str(exc).splitlines()[0]
         raise failures.error(f"page {page_no} ({shown}) is not JSON: {problem}") from exc
+    except RecursionError as exc:
+        # The page is one JSON document: no record of it can be read on its own.
+        raise failures.error(
+            f"page {page_no} ({shown}) is not JSON Python can read: it is nested too deeply"
+        ) from exc
     return body, hashlib.sha256(content).hexdigest()
 
 

@@ -16,6 +16,7 @@ from govflow.errors import SourceError
 from govflow.ledger.datasets import SourceSpec
 from govflow.ledger.engine import mask_url
 from govflow.sources.config import SqlSource
+from govflow.sources.storable import checked_row
 from govflow.sources.stream import RawStream, SourceRow
 
 __all__ = ["open_sql"]
@@ -65,10 +66,18 @@ def _rows(source: SqlSource, label: str, chunk_size: int, stream: RawStream) -> 
                     for values in partition:
                         row_no += 1
                         record = dict(zip(names, values, strict=True))
-                        stream.fingerprint.add_record(record)
-                        yield SourceRow(row_no, record)
+                        row = checked_row(row_no, record, strict=False)
+                        stream.fingerprint.add_row(row)
+                        yield row
             except SQLAlchemyError as exc:
                 raise failure("query failed", exc) from exc
+            except RecursionError as exc:
+                # The driver decodes json columns with Python's json, which recurses per level.
+                raise SourceError(
+                    label,
+                    f"cannot read the rows after row {row_no}: a JSON value is nested too "
+                    "deeply for Python to read",
+                ) from exc
     finally:
         engine.dispose()
     if row_no == 0:

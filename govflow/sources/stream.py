@@ -28,6 +28,7 @@ __all__ = [
     "Reason",
     "SourceRow",
     "json_kind",
+    "printable",
     "reason",
     "render_record",
     "truncate",
@@ -77,8 +78,18 @@ class Fingerprint:
 
     def add_record(self, record: Any) -> None:
         """Append the digest of one record's canonical JSON."""
-        text = render_record(record)
+        self.add_text(render_record(record))
+
+    def add_text(self, text: str) -> None:
+        """Append the digest of ``text`` encoded as UTF-8."""
         self.add_digest(hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+    def add_row(self, row: SourceRow) -> None:
+        """Append a row: its record, or the raw text of a row that could not be kept."""
+        if row.record is not None:
+            self.add_record(row.record)
+        elif row.raw is not None:
+            self.add_text(row.raw)
 
     def hexdigest(self) -> str:
         """Return the digest of everything appended so far."""
@@ -105,9 +116,20 @@ def truncate(text: str, limit: int) -> str:
     return text[: limit - 1] + "…"
 
 
+def printable(text: str) -> str:
+    """Return ``text`` with surrogate code points written as ``\\udXXX`` escapes."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def reason(check: str, column: str | None, observed: str) -> Reason:
-    """Build a quarantine reason with ``observed`` cut to a readable length."""
-    return {"check": check, "column": column, "observed": truncate(observed, MAX_OBSERVED)}
+    """Build a quarantine reason with ``observed`` readable, storable and cut to length."""
+    return {
+        "check": check,
+        "column": column,
+        "observed": truncate(printable(observed), MAX_OBSERVED),
+    }
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,5 +1,8 @@
 import json
+import re
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from govflow.ledger.engine import Ledger
@@ -63,6 +66,12 @@ def test_register_missing_file_is_one_error_line(run_cli, tmp_path):
     assert result.out == ""
 
 
+HINT = (
+    "(fix the file, or ingest it with a dataset config through flows/ingest.py, which "
+    "quarantines bad rows with their reasons)"
+)
+
+
 def test_register_broken_jsonl_names_the_line(run_cli, tmp_path):
     data = tmp_path / "bad.jsonl"
     data.write_text('{"text": "ok"}\n{"text": \n', encoding="utf-8")
@@ -71,9 +80,8 @@ def test_register_broken_jsonl_names_the_line(run_cli, tmp_path):
 
     assert result.code == 2
     assert result.err == (
-        f"Error: {data}: line 2 is not valid JSON: Expecting value (column 1) (fix or remove "
-        "the line, or ingest the file with a dataset config (flows/ingest.py), which "
-        "quarantines bad lines with their reasons)\n"
+        f"Error: {data}: line 2 is not valid JSON: Expecting value at column 10; "
+        f"1 of 2 rows cannot be registered {HINT}\n"
     )
 
 
@@ -85,8 +93,133 @@ def test_register_undecodable_csv_is_reported(run_cli, tmp_path):
 
     assert result.code == 2
     assert result.err == (
-        f"Error: {data}: not valid UTF-8 at line 2, byte 8 (re-encode the file as UTF-8)\n"
+        f"Error: {data}: line 2 is not valid UTF-8: unexpected end of data at byte 4; "
+        f"1 of 1 rows cannot be registered {HINT}\n"
     )
+
+
+def test_register_hostile_jsonl_is_one_error_line_and_registers_nothing(
+    run_cli, tmp_path, govflow_env
+):
+    data = tmp_path / "hostile.jsonl"
+    lines = [
+        '{"text": "fine"}',
+        '{"text": ' + "[" * 10_000 + "]" * 10_000 + "}",
+        '{"text": "\\ud800"}',
+        '{"\\ud800": "key"}',
+        '{"text": "fine"}',
+    ]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_cli("datasets", "register", str(data), "--name", "x")
+
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"Error: {data}: line 2 is nested too deeply: more than 128 levels of nesting; "
+        f"3 of 5 rows cannot be registered {HINT}\n"
+    )
+    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0)
+
+
+def test_register_surrogate_in_a_value_is_one_error_line(run_cli, tmp_path):
+    data = tmp_path / "surrogate.jsonl"
+    data.write_text('{"text": "fine"}\n{"text": "a\\ud800"}\n', encoding="utf-8")
+
+    result = run_cli("datasets", "register", str(data), "--name", "x")
+
+    assert result.code == 2
+    assert result.err == (
+        f"Error: {data}: line 2, field 'text', holds text that is not valid Unicode: "
+        f"surrogate code point U+D800 at character 2; 1 of 2 rows cannot be registered {HINT}\n"
+    )
+
+
+def test_register_nan_or_infinity_in_jsonl_is_one_error_line(run_cli, tmp_path, govflow_env):
+    data = tmp_path / "nan.jsonl"
+    data.write_text('{"score": 0.5}\n{"score": Infinity}\n{"score": NaN}\n', encoding="utf-8")
+
+    result = run_cli("datasets", "register", str(data), "--name", "x")
+
+    assert result.code == 2
+    assert result.err == (
+        f"Error: {data}: line 2, field 'score', holds a number JSON cannot represent: "
+        f"Infinity; 2 of 3 rows cannot be registered {HINT}\n"
+    )
+    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0)
+
+
+def test_register_refuses_a_repeated_csv_header(run_cli, tmp_path, govflow_env):
+    data = tmp_path / "dup.csv"
+    data.write_text("a,a,b\n1,2,3\n", encoding="utf-8")
+
+    result = run_cli("datasets", "register", str(data), "--name", "x")
+
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"Error: {data}: header (line 1) repeats columns: 'a'\n"
+    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0)
+
+
+def test_register_refuses_ragged_csv_rows(run_cli, tmp_path, govflow_env):
+    data = tmp_path / "ragged.csv"
+    data.write_text("a,b,c\n1,2,3\n4\n5,6\n", encoding="utf-8")
+
+    result = run_cli("datasets", "register", str(data), "--name", "x")
+
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"Error: {data}: line 3 has the wrong number of fields: expected 3 fields, got 1; "
+        f"2 of 3 rows cannot be registered {HINT}\n"
+    )
+    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0)
+
+
+GENERATED_LINES = st.one_of(
+    st.sampled_from(
+        [
+            '{"text": ' + "[" * 3000 + "]" * 3000 + "}",
+            '{"text": "\\ud800"}',
+            '{"\\udfff": 1}',
+            '{"score": NaN}',
+            '{"score": 1e400}',
+            '{"text": ',
+            "[1]",
+        ]
+    ),
+    st.dictionaries(
+        st.text(max_size=4),
+        st.one_of(
+            st.integers(), st.floats(), st.text(st.characters(exclude_categories=()), max_size=4)
+        ),
+        max_size=3,
+    ).map(json.dumps),
+)
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(lines=st.lists(GENERATED_LINES, min_size=1, max_size=4))
+def test_register_of_generated_jsonl_is_a_version_or_one_error_line(run_cli, tmp_path, lines):
+    data = tmp_path / "generated.jsonl"
+    data.write_text("\n".join(lines) + "\n", encoding="ascii")
+
+    result = run_cli("datasets", "register", str(data), "--name", "generated")
+
+    if result.code == 0:
+        assert re.fullmatch(r"dv-[0-9a-f]{24}\n", result.out), result.out
+        assert re.fullmatch(
+            rf"(already )?registered generated \[raw\]: {len(lines)} rows\n", result.err
+        )
+    else:
+        assert (result.code, result.out) == (2, ""), result.err
+        assert re.fullmatch(
+            rf"Error: {re.escape(str(data))}: line \d+[ ,][^\n]+; "
+            rf"\d+ of {len(lines)} rows cannot be registered \(fix the file[^\n]+\)\n",
+            result.err,
+        ), result.err
 
 
 def test_register_unsupported_and_empty_files_are_reported(run_cli, tmp_path):

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from govflow.errors import SourceError
-from govflow.hashing import combine_hashes
+from govflow.hashing import canonical_json, combine_hashes
 from govflow.ledger.datasets import SourceSpec
 from govflow.sources.acquire import Acquisition, acquire
 from govflow.sources.config import DatasetConfig, load_dataset_config
@@ -207,6 +207,33 @@ def test_acquire_quarantines_csv_rows_with_wrong_field_count_or_bad_bytes(tmp_pa
     assert result.source.params == {"format": "csv"}
 
 
+def test_acquire_shows_the_undecodable_bytes_of_a_malformed_csv_record(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_bytes(
+        b"id,text,created_at\na,ok,2026-01-01\nb,\r\x80\nc,fine,2026-01-02\n"
+    )
+
+    result = acquire(write_config(tmp_path, "t.csv"))
+
+    assert result.quarantined == [
+        {
+            "source_row": 3,
+            "reasons": [
+                {
+                    "check": "malformed_csv",
+                    "column": None,
+                    "observed": "new-line character seen in unquoted field - do you need to "
+                    "open the file in universal-newline mode?",
+                }
+            ],
+            "raw": "b,\r\\x80",
+            "source_file": "t.csv",
+        }
+    ]
+    # The ledger stores the quarantine as canonical JSON in UTF-8.
+    canonical_json(result.quarantined).encode("utf-8")
+    assert result.frame["id"].tolist() == ["a", "c"]
+
+
 def test_acquire_fails_when_csv_header_lacks_required_columns(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("id,confidence\na,0.5\n", encoding="utf-8")
@@ -244,6 +271,52 @@ def test_acquire_reads_parquet_and_checks_its_typed_columns(tmp_path: Path) -> N
     assert result.frame["_source_row"].tolist() == [1]
     assert result.rows_in == 3
     assert result.source.params == {"format": "parquet"}
+
+
+def invalid_utf8_strings(values: list[bytes]) -> pa.Array:
+    """Build a string array holding bytes that are not UTF-8 (Arrow does not check)."""
+    offsets = [0]
+    for value in values:
+        offsets.append(offsets[-1] + len(value))
+    buffers = [
+        None,
+        pa.py_buffer(pa.array(offsets, pa.int32()).buffers()[1]),
+        pa.py_buffer(b"".join(values)),
+    ]
+    return pa.Array.from_buffers(pa.string(), len(values), buffers)
+
+
+def test_acquire_quarantines_parquet_rows_whose_strings_are_not_utf8(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "id": ["a", "b", "c"],
+            "text": invalid_utf8_strings([b"one", b"t\xffo", b"three"]),
+            "created_at": pa.array(
+                [pd.Timestamp("2026-01-01", tz="UTC")] * 3, type=pa.timestamp("us", tz="UTC")
+            ),
+        }
+    )
+    pq.write_table(table, tmp_path / "t.parquet")
+
+    result = acquire(write_config(tmp_path, "t.parquet", format="parquet"))
+
+    assert result.quarantined == [
+        {
+            "source_row": 2,
+            "reasons": [
+                {
+                    "check": "invalid_utf8",
+                    "column": "text",
+                    "observed": "invalid start byte at byte 2",
+                }
+            ],
+            "raw": '{"created_at":"2026-01-01T00:00:00.000000Z","id":"b","text":"t\\\\xffo"}',
+            "source_file": "t.parquet",
+        }
+    ]
+    assert result.frame["text"].tolist() == ["one", "three"]
+    assert result.frame["_source_row"].tolist() == [1, 3]
+    assert result.rows_in == 3
 
 
 def test_acquire_fails_on_a_corrupt_parquet_file(tmp_path: Path) -> None:

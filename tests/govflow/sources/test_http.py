@@ -12,10 +12,16 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govflow.errors import SourceError
+from govflow.hashing import canonical_json
+from govflow.ledger.datasets import prepare_items
 from govflow.sources.acquire import acquire
 from govflow.sources.config import DatasetConfig
+from govflow.sources.storable import MAX_DEPTH, TOO_DEEP
+from govflow.stages.records import frame_to_records
 
 TOKEN_ENV = "GOVFLOW_TEST_TICKETS_TOKEN"
 TOKEN = "Bearer s3cr3t-t0ken-value"
@@ -433,3 +439,109 @@ def test_acquire_stops_at_max_records(serve) -> None:
     assert result.frame["id"].tolist() == [1, 2]
     assert result.notes == ["stopped at max_records=2"]
     assert len(server.requests) == 1
+
+
+def test_acquire_quarantines_records_that_cannot_be_stored(serve) -> None:
+    nested = "[" * 200 + "]" * 200
+    body = (
+        '{"data": [{"id": 1, "text": "ok"}, {"id": 2, "text": "\\ud800"}, '
+        f'{{"id": 3, "text": {nested}}}, {{"id": 4, "text": NaN}}, "\\udfff", '
+        '{"id": 5, "text": "end"}]}'
+    ).encode()
+    server = serve(lambda request, _: Reply(raw=body))
+
+    result = acquire(config(server.url))
+    again = acquire(config(server.url))
+
+    # Levels beyond the limit are cut from the raw text: the record is level 1.
+    kept = MAX_DEPTH - 1
+    assert result.quarantined == [
+        {
+            "source_row": 2,
+            "reasons": [
+                {
+                    "check": "invalid_unicode",
+                    "column": "text",
+                    "observed": "surrogate code point U+D800 at character 1",
+                }
+            ],
+            "raw": '{"id":2,"text":"\\ud800"}',
+        },
+        {
+            "source_row": 3,
+            "reasons": [{"check": "too_deep", "column": "text", "observed": TOO_DEEP}],
+            "raw": '{"id":3,"text":' + "[" * kept + '"…"' + "]" * kept + "}",
+        },
+        {
+            "source_row": 4,
+            "reasons": [{"check": "non_finite_number", "column": "text", "observed": "NaN"}],
+            "raw": '{"id":4,"text":NaN}',
+        },
+        {
+            "source_row": 5,
+            "reasons": [{"check": "not_an_object", "column": None, "observed": "a JSON string"}],
+            "raw": '"\\udfff"',
+        },
+    ]
+    assert result.frame["id"].tolist() == [1, 5]
+    assert result.rows_in == 6
+    assert again.fingerprint == result.fingerprint
+
+
+def test_acquire_names_the_page_nested_too_deeply_to_parse(serve) -> None:
+    body = b'{"data": [' + b"[" * 5000 + b"]" * 5000 + b"]}"
+    server = serve(lambda request, _: Reply(raw=body))
+
+    error = error_of(config(server.url))
+
+    assert str(error) == (
+        f"{server.url}: page 1 ({server.url}) is not JSON Python can read: it is nested too deeply"
+    )
+
+
+_texts = st.text(
+    st.one_of(st.characters(exclude_categories=()), st.characters(categories=["Cs"])),
+    max_size=8,
+)
+_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), _texts),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_texts, inner, max_size=3),
+    max_leaves=10,
+)
+_items = st.one_of(
+    st.fixed_dictionaries({"id": st.integers(), "text": _values}),
+    st.dictionaries(st.sampled_from(["id", "text"]) | _texts, _values, max_size=3),
+    _values,
+)
+
+
+def _storable(item: Any) -> bool:
+    """Whether an item can be a stored row, decided without govflow's own checks."""
+    try:
+        json.dumps(item, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError):
+        return False
+    return isinstance(item, dict)
+
+
+def test_acquire_accounts_for_every_record_of_arbitrary_json_pages(serve) -> None:
+    page = {"body": b""}
+    server = serve(lambda request, _: Reply(raw=page["body"]))
+
+    @settings(max_examples=50, deadline=None, database=None)
+    @given(items=st.lists(_items, max_size=6))
+    def check(items: list[Any]) -> None:
+        page["body"] = json.dumps({"data": items}).encode("ascii")
+
+        result = acquire(config(server.url))
+
+        assert result.rows_in == len(items) == len(result.frame) + len(result.quarantined)
+        quarantined = {row["source_row"] for row in result.quarantined}
+        unstorable = {n for n, item in enumerate(items, start=1) if not _storable(item)}
+        assert unstorable <= quarantined
+        prepare_items(frame_to_records(result.frame))
+        for row in result.quarantined:
+            assert row["reasons"]
+            canonical_json(row).encode("utf-8")
+
+    check()

@@ -200,3 +200,49 @@ def test_acquire_returns_an_empty_typed_frame_for_a_query_without_rows(tmp_path:
         "is_open": "boolean",
         "_source_row": "int64",
     }
+
+
+@pytest.mark.postgres
+def test_acquire_quarantines_a_postgres_json_value_holding_a_surrogate(postgres_url: str) -> None:
+    # The json type keeps its text as written, so "\ud800" reaches Python as a lone surrogate.
+    query = (
+        "SELECT 1 AS id, 'fine' AS text, '{\"a\": \"ok\"}'::json AS payload "
+        "UNION ALL SELECT 2, 'bad', '{\"a\": \"x\\ud800\"}'::json ORDER BY id"
+    )
+    columns = [{"name": "id", "type": "integer"}, {"name": "text", "type": "string"}]
+
+    result = acquire(config(postgres_url, query=query, columns=columns))
+
+    assert result.frame["id"].tolist() == [1]
+    assert result.quarantined == [
+        {
+            "source_row": 2,
+            "reasons": [
+                {
+                    "check": "invalid_unicode",
+                    "column": "payload",
+                    "observed": "surrogate code point U+D800 at character 2",
+                }
+            ],
+            "raw": '{"id":2,"payload":{"a":"x\\ud800"},"text":"bad"}',
+        }
+    ]
+    assert acquire(config(postgres_url, query=query, columns=columns)).fingerprint == (
+        result.fingerprint
+    )
+
+
+@pytest.mark.postgres
+def test_acquire_names_the_rows_a_too_deep_postgres_json_value_stops(postgres_url: str) -> None:
+    deep = (
+        "SELECT id, doc::json AS text FROM (VALUES (1, '\"fine\"'), "
+        "(2, repeat('[', 5000) || repeat(']', 5000))) AS t (id, doc) ORDER BY id"
+    )
+
+    with pytest.raises(SourceError) as caught:
+        acquire(config(postgres_url, query=deep, chunk_size=1))
+
+    assert str(caught.value) == (
+        f"{mask_url(postgres_url)}: cannot read the rows after row 1: a JSON value is "
+        "nested too deeply for Python to read"
+    )
