@@ -254,6 +254,9 @@ def _parse_jsonl(content: str) -> list[Submission | Rejection]:
         except json.JSONDecodeError as exc:
             parsed.append(_unparseable(line, f"not valid JSON: {exc.msg}"))
             continue
+        except RecursionError:
+            parsed.append(_unparseable(line, "not valid JSON: nested too deeply"))
+            continue
         if not isinstance(row, dict):
             parsed.append(_unparseable(line, "expected a JSON object"))
             continue
@@ -283,6 +286,8 @@ def _parse_label_studio(content: str) -> list[Submission | Rejection]:
         tasks = json.loads(content)
     except json.JSONDecodeError as exc:
         raise InputError(f"not a Label Studio JSON export: {exc.msg}") from exc
+    except RecursionError:
+        raise InputError("not a Label Studio JSON export: nested too deeply") from None
     if not isinstance(tasks, list):
         raise InputError("not a Label Studio JSON export: expected a list of tasks")
     parsed: list[Submission | Rejection] = []

@@ -120,3 +120,13 @@ def test_render_tasks_carries_no_gold_marker():
             "meta": {"annotator": "ann"},
         }
     ]
+
+
+def test_a_line_nested_too_deeply_is_one_rejection_not_a_crash():
+    deep = "[" * 100_000 + "]" * 100_000
+    parsed = parse_submissions(deep + "\n" + json.dumps(line()), "jsonl")
+    assert [(p.line, p.reason, p.message) for p in parsed if not isinstance(p, Submission)] == [
+        (1, RejectReason.UNPARSEABLE, "not valid JSON: nested too deeply")
+    ]
+    with pytest.raises(InputError, match="nested too deeply"):
+        parse_submissions(deep, "label-studio")
