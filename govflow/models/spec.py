@@ -152,8 +152,8 @@ def parse_model_spec(data: Any) -> SklearnTextSpec | OpenAIChatSpec | PythonSpec
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):
-            where = ".".join(str(part) for part in error["loc"]) or "spec"
-            problems.append(f"{where}: {error['msg']}")
+            where = ".".join(str(part) for part in error["loc"])
+            problems.append(f"{where}: {error['msg']}" if where else error["msg"])
         raise InputError("invalid model spec: " + "; ".join(problems)) from exc
 
 
