@@ -53,8 +53,7 @@ def load_entrypoint(entrypoint: str) -> Callable[..., Any]:
         target = getattr(target, part)
     if not callable(target):
         raise InputError(
-            f"python model {entrypoint!r}: {attr_path!r} is a {type(target).__name__}, "
-            "not a function"
+            f"python model {entrypoint!r}: {attr_path!r} is not callable ({type(target).__name__})"
         )
     return target
 
