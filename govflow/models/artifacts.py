@@ -194,8 +194,8 @@ def _read_verified(ref: ArtifactRef, home: Path) -> bytes:
     path = home / ref.uri
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelArtifactError(f"model artifact {ref.uri} is missing under {home}") from None
+    except FileNotFoundError as exc:
+        raise ModelArtifactError(f"model artifact {ref.uri} is missing under {home}") from exc
     except OSError as exc:
         raise ModelArtifactError(f"model artifact {ref.uri} cannot be read: {exc}") from exc
     actual = hashlib.sha256(data).hexdigest()

@@ -167,6 +167,9 @@ class OpenAIChatAdapter:
             raise _Retryable("timed out") from exc
         except httpx.TransportError as exc:
             raise _Retryable(f"connection failed ({type(exc).__name__})") from exc
+        except httpx.RequestError as exc:
+            # e.g. a body that does not decode: the server answered, retrying won't help.
+            return RowResult.failed(f"request failed ({type(exc).__name__}): {exc}")
         status = response.status_code
         if status == 429 or status >= 500:
             raise _Retryable(f"HTTP {status}", _retry_after(response.headers.get("Retry-After")))

@@ -110,9 +110,9 @@ class Predictions:
         """Return one row per input: ``label`` and ``error`` (str or missing), ``confidence``."""
         return pd.DataFrame(
             {
-                "label": pd.array(list(self.labels), dtype="str"),
+                "label": pd.array(list(self.labels), dtype="string"),
                 "confidence": self.confidence,
-                "error": pd.array(list(self.errors), dtype="str"),
+                "error": pd.array(list(self.errors), dtype="string"),
             }
         )
 

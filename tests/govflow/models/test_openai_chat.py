@@ -194,6 +194,17 @@ def test_a_malformed_response_is_an_error_row() -> None:
     ]
 
 
+def test_a_body_that_does_not_decode_is_an_error_row_not_retried() -> None:
+    script = {"zip": [Reply(raw_body="plain text", headers={"Content-Encoding": "gzip"})]}
+    with ChatServer(script) as server:
+        predictions = OpenAIChatAdapter(make_spec(server.base_url), label_set=LABELS).predict(
+            ["zip"]
+        )
+    [error] = predictions.errors
+    assert error.startswith("request failed (DecodingError): ")
+    assert server.attempts["zip"] == 1
+
+
 def test_concurrency_never_exceeds_the_cap() -> None:
     texts = [f"row {i}" for i in range(12)]
     with ChatServer({}, default=Reply(content="negative", delay_s=0.2)) as server:
