@@ -13,6 +13,9 @@ GovflowError                     base; ``message`` is one line for a person, ``h
 ├── BatchAborted                 a person (or the deadline policy) stopped a failed batch
 ├── ReviewBatchFailed            a review batch's own run ended without decisions
 ├── AuditHeadMismatch            the chain does not descend from a recorded head hash
+├── ModelError                   a model cannot be stored, loaded or trusted with its output
+│   ├── ModelArtifactError       a stored model is missing, altered, or holds untrusted types
+│   └── ErrorRateExceeded        too many rows of a prediction run failed (carries the counts)
 └── InputError                   user-supplied input is unusable
     └── SourceError              a data source cannot be read (names the source)
 
@@ -25,13 +28,20 @@ from __future__ import annotations
 __all__ = [
     "AuditChainBroken",
     "AuditHeadMismatch",
+    "BatchAborted",
     "ConfigError",
+    "ErrorRateExceeded",
     "GovflowError",
     "InputError",
     "LedgerError",
     "LedgerUnavailable",
     "MigrationError",
+    "ModelArtifactError",
+    "ModelError",
     "NotFound",
+    "NotInFlowRun",
+    "PrefectUnavailable",
+    "ReviewBatchFailed",
     "SourceError",
 ]
 
@@ -144,6 +154,36 @@ class AuditHeadMismatch(GovflowError):
         self.expected = expected
         self.events = events
         self.head = head
+
+
+class ModelError(GovflowError):
+    """A model cannot be stored, loaded or trusted with its output."""
+
+
+class ModelArtifactError(ModelError):
+    """A stored model artifact is missing, changed on disk or carries untrusted types."""
+
+
+class ErrorRateExceeded(ModelError):
+    """More rows of a prediction run failed than ``limit`` allows.
+
+    ``reasons`` counts the failed rows by error message, most frequent first.
+    """
+
+    def __init__(
+        self, *, n_errors: int, n_rows: int, limit: float, reasons: dict[str, int]
+    ) -> None:
+        rate = n_errors / n_rows if n_rows else 0.0
+        message = f"error rate {rate:.1%} above the limit {limit:.1%} ({n_errors} of {n_rows} rows)"
+        if reasons:
+            top, count = next(iter(reasons.items()))
+            message += f"; most frequent: {top!r} x{count}"
+        super().__init__(message)
+        self.n_errors = n_errors
+        self.n_rows = n_rows
+        self.error_rate = rate
+        self.limit = limit
+        self.reasons = reasons
 
 
 class InputError(GovflowError):
