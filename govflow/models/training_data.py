@@ -1,6 +1,6 @@
 """Take the train and test splits out of a labeled dataset version, or say why not.
 
-A labeled version (``govflow.stages.labeled``) holds one row per item with its text, its
+A labeled version (``govflow.annotation.labeled``) holds one row per item with its text, its
 ``label`` and a ``split`` of ``train`` or ``test``. Training needs both splits, labels on
 every row and at least two classes among the training rows; anything else is refused with
 one ``InputError`` naming the problem, before any model is fitted.

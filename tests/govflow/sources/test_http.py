@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from govflow.errors import SourceError
 from govflow.hashing import canonical_json
 from govflow.ledger.datasets import prepare_items
+from govflow.records import frame_to_records
 from govflow.sources.acquire import acquire
 from govflow.sources.config import DatasetConfig
 from govflow.sources.storable import MAX_DEPTH, TOO_DEEP
-from govflow.stages.records import frame_to_records
 
 TOKEN_ENV = "GOVFLOW_TEST_TICKETS_TOKEN"
 TOKEN = "Bearer s3cr3t-t0ken-value"

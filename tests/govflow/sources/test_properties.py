@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from govflow.errors import SourceError
 from govflow.hashing import canonical_json
 from govflow.ledger.datasets import prepare_items
+from govflow.records import frame_to_records
 from govflow.sources.acquire import Acquisition, acquire
 from govflow.sources.config import load_dataset_config
 from govflow.sources.registration import read_for_registration
 from govflow.sources.storable import MAX_DEPTH
-from govflow.stages.records import frame_to_records
 
 PROPERTY = settings(
     max_examples=150,

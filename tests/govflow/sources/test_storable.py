@@ -20,11 +20,11 @@ from govflow.ledger.datasets import prepare_items, register_dataset_version
 from govflow.ledger.engine import Ledger
 from govflow.ledger.models import QuarantinedRow, ValidationRun
 from govflow.ledger.quarantine import record_source_quarantine
+from govflow.records import frame_to_records
 from govflow.sources.acquire import Acquisition, acquire
 from govflow.sources.config import load_dataset_config
 from govflow.sources.storable import MAX_DEPTH, find_unstorable
 from govflow.sources.stream import printable
-from govflow.stages.records import frame_to_records
 
 COLUMNS = [
     {"name": "id", "type": "string"},
