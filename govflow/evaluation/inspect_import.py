@@ -19,12 +19,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govflow.errors import InputError
 from govflow.hashing import sha256_text
 
-__all__ = ["InspectRun", "InspectSample", "read_inspect_log", "score_to_float"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["InspectRun", "InspectSample", "inspect_answers", "read_inspect_log", "score_to_float"]
 
 _SUPPORTED_VERSIONS = (2,)
 _ATTACHMENT = "attachment://"
@@ -121,6 +124,37 @@ def read_inspect_log(path: str | Path) -> InspectRun:
         metrics=_metrics(field, scores),
         samples=tuple(_sample(field, raw, index, scorer) for index, raw in enumerate(raw_samples)),
     )
+
+
+def inspect_answers(run: InspectRun) -> tuple[list[str], pd.DataFrame]:
+    """Return the samples' targets and answers in the shape ``evaluate_suite`` takes.
+
+    So an inspect run meets the same thresholds and verdicts as govflow's own runs: the
+    target is the true label, the answer (stripped) the model's label, a sample error the
+    adapter error. A sample with several targets is an ``InputError``: a classification
+    sample has one label.
+    """
+    import pandas as pd
+
+    truth: list[str] = []
+    for sample in run.samples:
+        target = sample.target
+        if isinstance(target, tuple):
+            if len(target) != 1:
+                raise InputError(
+                    f"{run.path}: sample {sample.id!r} has {len(target)} targets; "
+                    "a classification sample has one"
+                )
+            target = target[0]
+        truth.append(target)
+    answers = pd.DataFrame(
+        {
+            "label": [None if s.answer is None else s.answer.strip() for s in run.samples],
+            "confidence": math.nan,
+            "error": [s.error for s in run.samples],
+        }
+    )
+    return truth, answers
 
 
 def score_to_float(value: Any) -> float | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from govflow.evaluation.metrics import Metric, MetricResult, SliceMetrics
 from govflow.evaluation.suites import SliceKind, SliceSpec, Threshold
@@ -91,9 +91,21 @@ class SliceVerdict:
 def judge_slice(spec: SliceSpec, metrics: SliceMetrics, *, max_error_rate: float) -> SliceVerdict:
     """Apply ``spec``'s thresholds and the suite's ``max_error_rate`` to a slice's metrics."""
     checks: list[Check] = []
+    absent = {
+        label for label, count in zip(metrics.labels, metrics.support, strict=True) if not count
+    }
     for metric, threshold in spec.thresholds.items():
         for result in metrics.for_metric(metric):
-            checks.extend(_checks(result, threshold))
+            found = _checks(result, threshold)
+            if result.label in absent:
+                # Recall of a class the slice lacks is 0 by definition; say why it fails.
+                found = [
+                    replace(c, message=f"{c.message} (the slice has no examples of it)")
+                    if c.passed is False
+                    else c
+                    for c in found
+                ]
+            checks.extend(found)
     error_rate = metrics.get(Metric.ERROR_RATE).candidate.value
     checks.append(_limit_check("error_rate", CheckKind.MAX_ERROR_RATE, error_rate, max_error_rate))
     failed = tuple(c.message for c in checks if c.passed is False)

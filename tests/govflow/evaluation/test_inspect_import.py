@@ -17,7 +17,10 @@ from typing import Any
 import pytest
 
 from govflow.errors import InputError
-from govflow.evaluation.inspect_import import read_inspect_log, score_to_float
+from govflow.evaluation.inspect_import import inspect_answers, read_inspect_log, score_to_float
+from govflow.evaluation.runs import evaluate_suite
+from govflow.evaluation.suites import load_evaluation_suite
+from govflow.evaluation.thresholds import VerdictStatus
 
 ANSWERS = {
     "I was charged twice for my March invoice.": "billing",
@@ -249,3 +252,37 @@ def test_score_values_convert_as_inspect_does():
     # Where inspect would log a warning and return 0, govflow keeps no number at all.
     assert score_to_float("maybe") is None
     assert score_to_float([1, 0]) is None
+
+
+def test_an_inspect_run_meets_the_same_thresholds_as_govflow_runs(
+    logs: dict[str, Path], tmp_path: Path
+):
+    suite_file = tmp_path / "inspected.yaml"
+    suite_file.write_text(
+        "project: inspected\n"
+        "labels: [billing, bug, account, feature_request, other]\n"
+        "max_error_rate: 0.0\n"
+        "slices:\n"
+        "  - name: routine\n"
+        "    kind: routine\n"
+        "    min_samples: 3\n"
+        "    metrics: [accuracy, error_rate]\n"
+        "    thresholds:\n"
+        "      accuracy: {floor: 0.9}\n",
+        encoding="utf-8",
+    )
+    run = read_inspect_log(logs["good"])
+
+    truth, answers = inspect_answers(run)
+    evaluation = evaluate_suite(
+        load_evaluation_suite(suite_file),
+        truth={"routine": truth},
+        candidate={"routine": answers},
+        model=run.model,
+    )
+
+    assert truth == ["billing", "bug", "feature_request"]
+    assert answers["label"].tolist() == ["billing", "bug", "bug"]
+    verdict = evaluation.slice("routine").verdict
+    assert verdict.status == VerdictStatus.FAILED
+    assert verdict.reasons == ("accuracy 0.667 below floor 0.9",)

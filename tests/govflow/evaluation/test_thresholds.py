@@ -246,3 +246,14 @@ def test_candidate_much_worse_than_production_fails_non_inferiority_on_real_metr
     assert verdict.status == VerdictStatus.FAILED
     assert [c.passed for c in verdict.checks] == [True, False, True]
     assert verdict.reasons[0].startswith("accuracy difference lower bound -0.1")
+
+
+def test_recall_floor_on_a_class_the_slice_lacks_says_why_it_fails():
+    truth = np.array([0] * 40)  # no example of "other"
+    measured = compute_slice_metrics(
+        truth, Predictions.of(truth.copy()), labels=LABELS, resamples=100
+    )
+
+    verdict = judge_slice(spec({"per_class_recall": {"floor": 0.5}}), measured, max_error_rate=0.02)
+
+    assert verdict.reasons == ("recall[other] 0 below floor 0.5 (the slice has no examples of it)",)
