@@ -98,7 +98,7 @@ def read_inspect_log(path: str | Path) -> InspectRun:
     field = _Fields(path)
     spec = field.mapping(log, "eval")
     dataset = field.mapping(spec, "dataset", "eval.")
-    scores = field.list(field.mapping(log, "results"), "scores", "results.")
+    scores = field.items(field.mapping(log, "results"), "scores", "results.")
     if not scores:
         raise InputError(f"{path}: inspect log has no scorer results (results.scores is empty)")
     scorer = field.text(scores[0], "name", "results.scores[0].")
@@ -208,7 +208,7 @@ class _Fields:
             raise InputError(f"{self.path}: inspect log's {where}{key} is not an object")
         return value
 
-    def list(self, node: Any, key: str, where: str = "") -> list[Any]:
+    def items(self, node: Any, key: str, where: str = "") -> list[Any]:
         value = self._get(node, key, where)
         if not isinstance(value, list):
             raise InputError(f"{self.path}: inspect log's {where}{key} is not a list")
@@ -220,7 +220,7 @@ class _Fields:
             raise InputError(f"{self.path}: inspect log's {where}{key} is not a string")
         return value
 
-    def any(self, node: Any, key: str, where: str = "") -> Any:
+    def value(self, node: Any, key: str, where: str = "") -> Any:
         return self._get(node, key, where)
 
 
@@ -239,8 +239,8 @@ def _sample(field: _Fields, raw: Any, index: int, scorer: str) -> InspectSample:
     where = f"samples[{index}]."
     attachments = raw.get("attachments") if isinstance(raw, dict) else None
     attachments = attachments if isinstance(attachments, dict) else {}
-    sample_id = field.any(raw, "id", where)
-    target = field.any(raw, "target", where)
+    sample_id = field.value(raw, "id", where)
+    target = field.value(raw, "target", where)
     error = raw.get("error")
     error_message = error.get("message") if isinstance(error, dict) else None
     scores = raw.get("scores") or {}
@@ -252,7 +252,7 @@ def _sample(field: _Fields, raw: Any, index: int, scorer: str) -> InspectSample:
     return InspectSample(
         id=sample_id,
         epoch=int(raw.get("epoch", 1)),
-        input=_input_text(field.any(raw, "input", where), attachments),
+        input=_input_text(field.value(raw, "input", where), attachments),
         target=(
             _resolve(target, attachments)
             if isinstance(target, str)

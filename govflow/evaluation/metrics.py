@@ -243,7 +243,10 @@ def compute_slice_metrics(
     n = int(codes.shape[0])
     if codes.size and (codes.min() < 0 or codes.max() >= k):
         raise InputError(f"true label codes must lie in 0..{k - 1}")
-    models = [("candidate", candidate)] + ([("production", production)] if production else [])
+    # Not ``if production``: Predictions has a length, and an empty slice's is 0.
+    models = [("candidate", candidate)]
+    if production is not None:
+        models.append(("production", production))
     for name, preds in models:
         _check_predictions(name, preds, n, k)
 
@@ -274,7 +277,9 @@ def compute_slice_metrics(
         level=level,
         results=results,
         reliability=_reliability(codes, candidate, bins),
-        production_reliability=_reliability(codes, production, bins) if production else None,
+        production_reliability=(
+            None if production is None else _reliability(codes, production, bins)
+        ),
     )
 
 

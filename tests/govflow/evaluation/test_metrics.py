@@ -284,3 +284,12 @@ def test_bad_input_is_one_clear_input_error(truth, preds, message):
 def test_predictions_with_mismatched_lengths_are_refused():
     with pytest.raises(InputError, match="3 labels but 2 confidences and 3 error flags"):
         Predictions.of([0, 1, 2], confidence=[0.5, 0.5])
+
+
+def test_empty_slice_with_production_still_reports_production():
+    empty = Predictions.of(np.array([], dtype=np.int64))
+    metrics = compute_slice_metrics(
+        np.array([], dtype=np.int64), empty, labels=LABELS, production=empty
+    )
+    assert metrics.has_production
+    assert all(r.production is not None and r.difference is not None for r in metrics.results)
