@@ -148,3 +148,14 @@ def test_min_examples_setting_decides_what_is_skipped():
     assert "label=bug" in {s.name for s in default.tested}
     assert ("label=bug", 30) in strict.skipped
     assert np.isfinite([s.p_value for s in default.tested]).all()
+
+
+def test_a_suites_scan_settings_are_the_scan_arguments():
+    from govflow.evaluation.suites import load_evaluation_suite, suite_path
+
+    settings = load_evaluation_suite(suite_path("support-intent")).suite.slice_scan
+    data = frame(rows("billing", 300, 285), rows("bug", 300, 282), rows("account", 200, 120))
+
+    scan = scan_slices(data, **settings.model_dump())
+
+    assert [s.name for s in scan.flagged] == ["label=account"]
