@@ -191,21 +191,36 @@ def decide(
     Example: govflow review decide 0b7c3f4e-9a53-4b36-8d0e-4c1f0c2a6e11 --reviewer alice
     --token-file ~/.govflow-token --set T00012=bug --set T00031=escalate
     """
+    from govflow.ledger.people import gate_code
     from govflow.prefect_api import PrefectAPI
-    from govflow.review.form import NOTE_FIELD, REVIEWER_FIELD, TOKEN_FIELD, item_field
+    from govflow.review.form import (
+        CODE_FIELD,
+        GATE_FIELD,
+        MAX_NOTE_CHARS,
+        NOTE_FIELD,
+        REVIEWER_FIELD,
+        item_field,
+    )
     from govflow.review.inbox import VERDICT_INPUT_PREFIX
 
     token = _read_token(token_file)
     with PrefectAPI() as api:
         gate, base = _open_gate(api, run_id)
         chosen, file_note = _collect_choices(gate, sets, all_choice, from_file)
+        text = note or file_note or ""
+        if len(text.strip()) > MAX_NOTE_CHARS:
+            raise InputError(
+                f"the note has {len(text.strip())} characters; at most {MAX_NOTE_CHARS} are kept"
+            )
         # The schema is written after the Paused state: resuming earlier is rejected.
         if api.wait_for_input(run_id, f"{base}-schema", timeout=30) is None:
             raise GovflowError(f"flow run {run_id} has no input form yet; try again shortly")
         run_input: dict[str, Any] = {
+            GATE_FIELD: gate["gate_id"],
             REVIEWER_FIELD: reviewer,
-            TOKEN_FIELD: token,
-            NOTE_FIELD: note or file_note or "",
+            # The token never leaves this machine: the form takes a code good for this form only.
+            CODE_FIELD: gate_code(token, gate["pause_key"]),
+            NOTE_FIELD: text,
         }
         for index, key in enumerate(gate["items"]):
             run_input[item_field(index)] = chosen[key]
@@ -225,6 +240,29 @@ def decide(
         raise GovflowError(f"rejected: {outcome['reason']}; the gate is open again")
     decided = ", ".join(f"{k}={v}" for k, v in outcome["decisions"].items())
     typer.echo(f"accepted: {len(outcome['decisions'])} decision(s) by {reviewer}: {decided}")
+
+
+@app.command()
+def code(
+    run_id: str = typer.Argument(..., help="The paused flow run's id."),
+    token_file: Path = typer.Option(
+        ..., "--token-file", help="File holding your token (- for stdin)."
+    ),
+) -> None:
+    """Print your one-time code for the form a run is asking now (to paste in the Prefect UI).
+
+    The code is computed here from your token; the token never leaves this machine, and the
+    code is useless once this form has been answered.
+
+    Example: govflow review code 0b7c3f4e-9a53-4b36-8d0e-4c1f0c2a6e11 --token-file ~/.govflow-token
+    """
+    from govflow.ledger.people import gate_code
+    from govflow.prefect_api import PrefectAPI
+
+    token = _read_token(token_file)
+    with PrefectAPI() as api:
+        gate, _ = _open_gate(api, run_id)
+    typer.echo(gate_code(token, gate["pause_key"]))
 
 
 @app.command()

@@ -33,7 +33,9 @@ __all__ = [
 ]
 
 # Keys whose values must never reach the audit trail, whatever a caller passes.
-_SECRET_KEYS = frozenset({"token", "password", "secret", "reviewer_token", "api_key"})
+_SECRET_KEYS = frozenset(
+    {"token", "password", "secret", "reviewer_token", "reviewer_code", "code", "api_key"}
+)
 
 
 def event_hash(

@@ -186,7 +186,11 @@ class DatasetVersionItem(Base):
 
 
 class Person(Base):
-    """An annotator, reviewer, specialist or lead; only a hash of their token is kept."""
+    """An annotator, reviewer, specialist or lead; their token is never kept.
+
+    ``token_hash`` (salted PBKDF2) checks the token itself; ``code_key`` (derived from it by
+    HMAC) checks the one-time codes a reviewer submits at gates instead of the token.
+    """
 
     __tablename__ = "people"
 
@@ -197,6 +201,8 @@ class Person(Base):
         _enum(PersonStatus, "person_status"), default=PersonStatus.ACTIVE
     )
     token_hash: Mapped[str | None] = mapped_column(String(200))
+    # HMAC key derived from the token: verifies one-time gate codes (govflow.ledger.people).
+    code_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

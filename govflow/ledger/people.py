@@ -5,6 +5,13 @@ A person proves who they are with a token shown once when it is issued (``add_pe
 (``pbkdf2_sha256$<iterations>$<salt_hex>$<hash_hex>``). Neither the token nor its hash ever
 reaches the audit trail.
 
+At a review gate a reviewer submits a one-time *gate code* instead of the token:
+``gate_code(token, pause_key)``, an HMAC of the form's pause key (gate id and attempt) under
+a key derived from the token (``code_key``, kept in the ledger to check codes). The token
+itself never reaches Prefect, and a code stored in Prefect's database is useless once its
+form has been answered: every form has a new pause key. ``govflow review decide`` computes
+the code; ``govflow review code`` prints it for pasting into the Prefect UI.
+
 Who may decide what:
 - ``may_decide_tier`` answers from roles alone, by the one tier rule in ``govflow.domain``
   (``TIER_ROLES``: tier 1 takes a reviewer, specialist or lead; tier 2 only a specialist or
@@ -35,6 +42,9 @@ TOKEN_SCHEME = "pbkdf2_sha256"
 TOKEN_ITERATIONS = 60_000
 _SALT_BYTES = 16
 
+_CODE_CONTEXT = b"govflow-gate-code-v1"
+CODE_HEX = 20  # 80 bits, shown in groups of four
+
 _ID_PATTERN = re.compile(r"[A-Za-z0-9._@-]{1,100}")
 _NAME_MAX = 200
 _LIST_HINT = "run `govflow reviewers list` to see reviewer ids"
@@ -52,6 +62,35 @@ def hash_token(token: str, *, iterations: int = TOKEN_ITERATIONS) -> str:
 def _new_token() -> tuple[str, str]:
     token = secrets.token_urlsafe(24)
     return token, hash_token(token)
+
+
+def code_key(token: str) -> str:
+    """Derive the key that checks a reviewer's gate codes (hex); it is not the token."""
+    return hmac.new(token.encode("utf-8"), _CODE_CONTEXT, hashlib.sha256).hexdigest()
+
+
+def _code_from_key(key_hex: str, pause_key: str) -> str:
+    digest = hmac.new(bytes.fromhex(key_hex), pause_key.encode("utf-8"), hashlib.sha256)
+    raw = digest.hexdigest()[:CODE_HEX]
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_HEX, 4))
+
+
+def gate_code(token: str, pause_key: str) -> str:
+    """The one-time code for the form asked at ``pause_key`` (``xxxx-xxxx-xxxx-xxxx-xxxx``)."""
+    return _code_from_key(code_key(token), pause_key)
+
+
+def normalize_code(code: str) -> str:
+    """Read a typed code: dashes and spaces are ignored, case does not matter."""
+    return re.sub(r"[\s-]", "", code).lower()
+
+
+def verify_gate_code(person: Person, pause_key: str, code: str) -> bool:
+    """Tell whether ``code`` is ``person``'s code for the form at ``pause_key``."""
+    if not person.code_key or not code:
+        return False
+    expected = normalize_code(_code_from_key(person.code_key, pause_key))
+    return hmac.compare_digest(normalize_code(code).encode(), expected.encode())
 
 
 def verify_token(person: Person, token: str) -> bool:
@@ -113,6 +152,7 @@ def add_person(
         roles=[role.value],
         status=PersonStatus.ACTIVE,
         token_hash=token_hash,
+        code_key=code_key(token),
         created_at=now,
         updated_at=now,
     )
@@ -170,6 +210,7 @@ def rotate_token(*, session: Session, person_id: str, actor: str) -> str:
     person = get_person(session=session, person_id=person_id)
     token, token_hash = _new_token()
     person.token_hash = token_hash
+    person.code_key = code_key(token)
     person.updated_at = utcnow()
     session.flush([person])
     append_event(session=session, actor=actor, action="reviewer.token_rotated", subject=person_id)

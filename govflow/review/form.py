@@ -1,7 +1,17 @@
-"""The per-gate form (a Prefect ``RunInput`` built from the items) and its description."""
+"""The per-gate form (a Prefect ``RunInput`` built from the items) and its description.
+
+The form binds a submission to its gate: a ``gate`` field filled in with the gate's id (which
+is derived from its items) travels with every answer, so a form left open while its gate
+was answered and the next batch opened is refused instead of deciding items its reviewer
+never saw. Reviewers prove who they are with a one-time code (``govflow.ledger.people``),
+never with their token. Everything shown that did not come from govflow itself (item
+content, keys, votes, notes, guideline text, rejection reasons) is escaped, so Markdown in
+data renders as text: no headings, links or images can be injected into a form.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 from typing import Any, Literal
@@ -11,18 +21,36 @@ from govflow.domain.review import ESCALATE, POLICIES, ReviewItem, ReviewKind, Re
 from govflow.hashing import canonical_time
 
 __all__ = [
+    "CODE_FIELD",
+    "GATE_FIELD",
+    "MAX_ID_CHARS",
+    "MAX_NOTE_CHARS",
     "NOTE_FIELD",
     "REVIEWER_FIELD",
-    "TOKEN_FIELD",
     "build_input_model",
     "field_map",
     "item_field",
+    "md_text",
     "render_description",
 ]
 
+GATE_FIELD = "gate"
 REVIEWER_FIELD = "reviewer_id"
-TOKEN_FIELD = "reviewer_token"
+CODE_FIELD = "reviewer_code"
 NOTE_FIELD = "note"
+MAX_NOTE_CHARS = 2000  # a note is a reason, not a document: longer ones are refused
+MAX_ID_CHARS = 100  # reviewer ids are at most 100 characters (govflow.ledger.people)
+# Characters that start Markdown syntax anywhere in a line (links, images, emphasis, code,
+# headings, tables, raw HTML, strikethrough), and line starts that make lists or rules.
+_MARKDOWN = re.compile(r"([\\`*_\[\]#!|<>~])")
+_LINE_START = re.compile(r"^([-+=])")
+_LIST_NUMBER = re.compile(r"^(\d+)([.)])")
+
+
+def md_text(text: str) -> str:
+    """Escape text for one line of Markdown: every special character renders as itself."""
+    flat = _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+    return _LIST_NUMBER.sub(r"\1\\\2", _LINE_START.sub(r"\\\1", flat))
 
 
 def item_field(index: int) -> str:
@@ -35,27 +63,53 @@ def field_map(request: ReviewRequest) -> dict[str, str]:
     return {item_field(i): item.key for i, item in enumerate(request.items)}
 
 
-def build_input_model(request: ReviewRequest, description: str) -> type:
-    """Build the gate's ``RunInput``: reviewer id, token, note, and one choice per item."""
+def build_input_model(request: ReviewRequest, description: str, *, flow_run_id: str) -> type:
+    """Build the gate's ``RunInput``: gate, reviewer id, code, one choice per item, a note."""
     from prefect.input import RunInput
     from pydantic import Field, create_model
 
     choice_type = Literal[request.choices]  # type: ignore[valid-type]
     fields: dict[str, Any] = {
-        REVIEWER_FIELD: (str, Field(title="Reviewer id", description="Your govflow id.")),
-        TOKEN_FIELD: (
+        GATE_FIELD: (
             str,
             Field(
-                title="Reviewer token", description="The token `govflow reviewers add` gave you."
+                default=request.gate_id,
+                max_length=64,
+                title="Gate",
+                description="Filled in for you: it ties your answers to this gate's items. "
+                "Leave it as it is.",
+            ),
+        ),
+        REVIEWER_FIELD: (
+            str,
+            Field(max_length=MAX_ID_CHARS, title="Reviewer id", description="Your govflow id."),
+        ),
+        CODE_FIELD: (
+            str,
+            Field(
+                max_length=64,
+                title="One-time code",
+                description=f"Run `govflow review code {flow_run_id} --token-file YOUR_TOKEN` "
+                "and paste the code it prints: it is valid for this form only. Never paste "
+                "your token here.",
+                json_schema_extra={"format": "password"},
             ),
         ),
     }
     for index, item in enumerate(request.items):
         fields[item_field(index)] = (
             choice_type,
-            Field(title=f"{index + 1}. {item.key}", description=_md_cell(item.excerpt(140))),
+            Field(title=f"{index + 1}. {item.key}", description=md_text(item.excerpt(140))),
         )
-    fields[NOTE_FIELD] = (str, Field(default="", title="Note", description=_note_help(request)))
+    fields[NOTE_FIELD] = (
+        str,
+        Field(
+            default="",
+            max_length=MAX_NOTE_CHARS,
+            title="Note",
+            description=_note_help(request),
+        ),
+    )
     model = create_model(f"Gate_{request.gate_id.replace('-', '_')}", __base__=RunInput, **fields)
     return model.with_initial_data(description=description)
 
@@ -70,10 +124,6 @@ def _note_help(request: ReviewRequest) -> str:
     return "Optional: why, or context for tier 2."
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _votes(item: ReviewItem) -> str:
     if not item.votes:
         return "-"
@@ -81,14 +131,14 @@ def _votes(item: ReviewItem) -> str:
     for vote in item.votes:
         reliability = f" ({vote.reliability:.2f})" if vote.reliability is not None else ""
         parts.append(f"{vote.annotator_id}: {vote.label}{reliability}")
-    return _md_cell(", ".join(parts))
+    return md_text(", ".join(parts))
 
 
 def _suggestion(item: ReviewItem) -> str:
     if item.suggestion is None:
         return "-"
     confidence = f" ({item.confidence:.2f})" if item.confidence is not None else ""
-    return _md_cell(f"{item.suggestion}{confidence}")
+    return md_text(f"{item.suggestion}{confidence}")
 
 
 def render_description(
@@ -99,7 +149,8 @@ def render_description(
     lines: list[str] = []
     if rejection:
         lines += [
-            f"> **Your previous submission was rejected:** {rejection}. Please answer again.",
+            f"> **Your previous submission was rejected:** {md_text(rejection)}. "
+            "Please answer again.",
             "",
         ]
     title = request.kind.value.replace("_", " ").capitalize()
@@ -112,7 +163,7 @@ def render_description(
     reasons = Counter(reason for item in request.items for reason in item.reasons)
     if reasons:
         listed = ", ".join(f"{reason} ({count})" for reason, count in sorted(reasons.items()))
-        lines.append(f"**Why you are asked:** {listed}  ")
+        lines.append(f"**Why you are asked:** {md_text(listed)}  ")
     if request.tier == 1 and policy.escalate_on_timeout:
         fallback = "escalated to tier 2 (specialists)"
     else:
@@ -125,7 +176,7 @@ def render_description(
         lines.append(f"**Guideline in force:** {guide}  ")
     audience = tier_audience(request.tier)
     if request.assignees:
-        audience = "only " + ", ".join(request.assignees)
+        audience = "only " + md_text(", ".join(request.assignees))
     lines.append(f"**Who may answer:** {audience}  ")
     lines.append(f"**Choices:** {', '.join(f'`{c}`' for c in request.choices)}")
     if ESCALATE in request.choices:
@@ -136,7 +187,7 @@ def render_description(
             "approves it, and items with the same dispute are queued for re-annotation)"
         )
     if request.guideline_excerpt:
-        lines += ["", "> " + _md_cell(request.guideline_excerpt)]
+        lines += ["", "> " + md_text(request.guideline_excerpt)]
     lines += [
         "",
         "| # | item | content | votes | suggestion | failing checks | reasons |",
@@ -144,18 +195,18 @@ def render_description(
     ]
     for index, item in enumerate(request.items):
         lines.append(
-            f"| {index + 1} | {_md_cell(item.key)} | {_md_cell(item.excerpt())} | "
+            f"| {index + 1} | {md_text(item.key)} | {md_text(item.excerpt())} | "
             f"{_votes(item)} | {_suggestion(item)} | "
-            f"{_md_cell(', '.join(item.failing_checks)) or '-'} | "
-            f"{_md_cell(', '.join(item.reasons)) or '-'} |"
+            f"{md_text(', '.join(item.failing_checks)) or '-'} | "
+            f"{md_text(', '.join(item.reasons)) or '-'} |"
         )
     context = [item for item in request.items if item.context]
     if context:
         lines += ["", "**Notes from tier 1:**"]
-        lines += [f"- {item.key}: {_md_cell(item.context or '')}" for item in context]
+        lines += [f"- {item.key}: {md_text(item.context or '')}" for item in context]
     lines += [
         "",
-        "Enter your reviewer id and token, choose for every item, add a note if useful, and "
-        "submit. The token is checked, then deleted from the run's stored input.",
+        "Enter your reviewer id and this form's one-time code, choose for every item, add a "
+        f"note if useful (at most {MAX_NOTE_CHARS} characters), and submit.",
     ]
     return "\n".join(lines)

@@ -116,7 +116,7 @@ def _run_gate(
         if due <= utcnow():
             return _time_out(ledger, gate_id, run.actor)
         description = render_description(request, due=due, rejection=rejection)
-        form = build_input_model(request, description)
+        form = build_input_model(request, description, flow_run_id=run.id)
         if store_run_input(run.id, GATE_INPUT_PREFIX + key, summary) and attempt == 1:
             notify_new_gate(summary, ledger=ledger, actor=run.actor)
         waited = wait_for_people(run, key=key, deadline=due, form=form, mode=mode, poll=poll)
@@ -124,7 +124,9 @@ def _run_gate(
             return _time_out(ledger, gate_id, run.actor)
         submission = waited.answer.model_dump() if waited.answer is not None else {}
         with ledger.session() as session:
-            verdict = check_submission(session=session, request=request, submission=submission)
+            verdict = check_submission(
+                session=session, request=request, submission=submission, pause_key=key
+            )
             task = session.get(ReviewTask, gate_id)
             assert task is not None
             if verdict.decisions is not None:
@@ -133,17 +135,17 @@ def _run_gate(
                     task=task,
                     decisions=verdict.decisions,
                     status=GateStatus.DECIDED,
-                    actor=verdict.reviewer_id,
+                    actor=verdict.reviewer_id or run.actor,
                 )
             else:
                 record_rejection(
                     session=session,
                     task=task,
-                    details={"reviewer_id": verdict.reviewer_id},
+                    details=verdict.audit,
                     reason=verdict.reason or "rejected",
                     actor=run.actor,
                 )
-        # The response holds the reviewer's token: it must not outlive this check.
+        # The response holds the reviewer's one-time code: it is spent, but need not linger.
         delete_run_input(run.id, response_key(run, key, mode=mode))
         store_run_input(
             run.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from govflow.ledger.engine import Ledger
+from govflow.ledger.migrate import head_revision
 from govflow.ledger.models import AuditHead
 from tests.support.readonly import read_only_folder, read_only_role
 
@@ -82,7 +83,10 @@ def test_audit_verify_and_log_read_a_sqlite_ledger_nobody_may_write(run_cli, tmp
     assert verified.out.splitlines()[0] == f"audit chain intact: 1 events (head {head})"
     assert (logged.code, logged.err) == (0, "")
     assert '"action": "dataset.registered"' in logged.out
-    assert (status.code, status.out) == (0, f"ledger: {url}\nrevision: 0001 (up to date)\n")
+    assert (status.code, status.out) == (
+        0,
+        f"ledger: {url}\nrevision: {head_revision()} (up to date)\n",
+    )
 
 
 def test_audit_verify_reads_postgres_as_a_role_that_may_only_select(

@@ -134,9 +134,26 @@ def choose(modal, title: str, choice: str) -> None:
     expect(control).to_have_text(choice)
 
 
-def answer(modal, *, reviewer: str, token: str, choices: dict[str, str], note: str) -> None:
+def fill_secret(modal, title: str, value: str) -> None:
+    """Type into a password field: the code is masked on screen and in screenshots."""
+    from playwright.sync_api import expect
+
+    box = form_field(modal, title).locator("input")
+    expect(box).to_have_attribute("type", "password")
+    box.fill(value)
+    expect(box).to_have_value(value)
+
+
+def code_for(token_file: Path, gate: dict) -> str:
+    """The reviewer's one-time code for this form, as `govflow review code` prints it."""
+    from govflow.ledger.people import gate_code
+
+    return gate_code(token_file.read_text().strip(), gate["pause_key"])
+
+
+def answer(modal, *, reviewer: str, code: str, choices: dict[str, str], note: str) -> None:
     fill_text(modal, "Reviewer id", reviewer)
-    fill_text(modal, "Reviewer token", token)
+    fill_secret(modal, "One-time code", code)
     for index, (key, choice) in enumerate(choices.items(), start=1):
         choose(modal, f"{index}. {key}", choice)
     fill_text(modal, "Note (Optional)", note)
@@ -195,15 +212,11 @@ def test_reviewer_answers_the_gate_in_the_prefect_ui(
         answer(
             modal,
             reviewer="bob",
-            token=roster["bob"].read_text().strip(),
+            code=code_for(roster["bob"], gate),
             choices=chosen,
             note=note,
         )
-        token_box = form_field(modal, "Reviewer token").locator("textarea")
-        save_screenshot(
-            modal.locator(".p-modal__card").screenshot(mask=[token_box], mask_color="#52525b"),
-            tmp_path,
-        )
+        save_screenshot(modal.locator(".p-modal__card").screenshot(), tmp_path)
         submit(modal)
         outcome = future.result(timeout=FLOW_TIMEOUT_S)
 
@@ -225,16 +238,16 @@ def test_rejected_ui_submission_reopens_the_form_with_the_reason(
     future, run_id = gates.start(contested_request(keys=("T1", "T2")))
     first = gates.wait_paused(run_id)
     wait_for_form(run_id, first["pause_key"])
-    reason = "the token does not match reviewer 'bob'"
+    reason = "the one-time code does not match reviewer 'bob' for this form"
 
     with explained(page, tmp_path):
         modal = open_resume_form(page, prefect_server.ui_url, run_id, items=2)
         answer(
             modal,
             reviewer="bob",
-            token=roster["rita"].read_text().strip(),
+            code=code_for(roster["rita"], first),
             choices={"T1": "bug", "T2": "bug"},
-            note="wrong token",
+            note="wrong code",
         )
         submit(modal)
         second = gates.wait_paused(run_id, attempt_key="-a2")
@@ -249,7 +262,7 @@ def test_rejected_ui_submission_reopens_the_form_with_the_reason(
         answer(
             modal,
             reviewer="bob",
-            token=roster["bob"].read_text().strip(),
+            code=code_for(roster["bob"], second),
             choices={"T1": "billing", "T2": "bug"},
             note="second try",
         )
@@ -267,3 +280,39 @@ def test_rejected_ui_submission_reopens_the_form_with_the_reason(
     with PrefectAPI() as api:
         for gate in (first, second):
             assert api.read_input(run_id, f"paused-{gate['pause_key']}-response") is None
+
+
+def test_a_form_left_open_in_the_ui_never_decides_the_next_batch(
+    gates, roster, run_cli, govflow_env, prefect_server, page, tmp_path
+):
+    from tests.support.gates import decide
+
+    future, run_id = gates.start(contested_request(keys=("T1", "T2", "T3", "T4"), batch_size=2))
+    first = gates.wait_paused(run_id)
+    wait_for_form(run_id, first["pause_key"])
+
+    with explained(page, tmp_path):
+        modal = open_resume_form(page, prefect_server.ui_url, run_id, items=2)
+        answer(
+            modal,
+            reviewer="rita",
+            code=code_for(roster["rita"], first),
+            choices={"T1": "billing", "T2": "billing"},
+            note="answered late",
+        )
+        # Meanwhile bob answers the same batch from a terminal, and batch 2 opens.
+        assert decide(run_cli, roster, run_id, "bob", "--all", "bug").code == 0
+        second = gates.wait_paused(run_id, not_gate=first["gate_id"])
+        wait_for_form(run_id, second["pause_key"])
+        submit(modal)  # rita's form, still showing T1 and T2
+        gates.wait_paused(run_id, attempt_key="-a2")
+
+    with PrefectAPI() as api:
+        verdict = api.read_input(run_id, f"govflow-verdict-{second['pause_key']}")
+    assert f"the form was built for gate {first['gate_id']} (items T1, T2)" in verdict
+    assert ledger_decisions(govflow_env["GOVFLOW_DATABASE_URL"]) == [
+        ("T1", "bug", "bob", None, 1),
+        ("T2", "bug", "bob", None, 1),
+    ]
+    assert decide(run_cli, roster, run_id, "rita", "--all", "billing").code == 0
+    future.result(timeout=FLOW_TIMEOUT_S)

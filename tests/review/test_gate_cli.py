@@ -77,8 +77,8 @@ def test_gate_pauses_and_cli_decide_resumes_with_typed_decisions(
 @pytest.mark.parametrize(
     ("reviewer", "token_of", "request_overrides", "reason"),
     [
-        ("bob", "rita", {}, "the token does not match reviewer 'bob'"),
-        ("nobody", "bob", {}, "unknown reviewer 'nobody'"),
+        ("bob", "rita", {}, "the one-time code does not match reviewer 'bob' for this form"),
+        ("nobody", "bob", {}, "unknown reviewer id"),
         (
             "ann",
             "ann",
@@ -178,7 +178,7 @@ def test_annotator_of_an_item_may_not_decide_it(gates, roster, run_cli):
 
 def test_invalid_choices_are_refused_before_submitting(gates, roster, run_cli):
     future, run_id = gates.start(contested_request(keys=("T1", "T2")))
-    gates.wait_paused(run_id)
+    gate = gates.wait_paused(run_id)
 
     invalid = decide(
         run_cli,
@@ -210,8 +210,9 @@ def test_invalid_choices_are_refused_before_submitting(gates, roster, run_cli):
         by_api = api.resume(
             run_id,
             {
+                "gate": gate["gate_id"],
                 "reviewer_id": "bob",
-                "reviewer_token": "x",
+                "reviewer_code": "x",
                 "note": "",
                 "item_01": "maybe",
                 "item_02": "bug",

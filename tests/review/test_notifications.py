@@ -150,7 +150,8 @@ def test_rejected_submission_reopens_the_gate_without_a_second_notification(
 
     assert rejected.code == 1
     assert rejected.err == (
-        "Error: rejected: the token does not match reviewer 'bob'; the gate is open again\n"
+        "Error: rejected: the one-time code does not match reviewer 'bob' for this form; "
+        "the gate is open again\n"
     )
     assert reopened["attempt"] == 2
     assert accepted.code == 0, accepted.err

@@ -314,3 +314,24 @@ def test_unknown_tier_is_an_input_error():
 def test_role_rank_orders_roles():
     assert [role_rank(r) for r in Role] == [0, 1, 2, 3]
     assert role_rank("lead") == role_rank(Role.LEAD) == 3
+
+
+def test_gate_codes_are_bound_to_one_form_and_checked_with_the_stored_key(ledger):
+    from govflow.ledger.people import gate_code, verify_gate_code
+
+    with ledger.session() as session:
+        person, token = add_person(
+            session=session, person_id="bob", display_name="Bob", role=Role.REVIEWER, actor="t"
+        )
+        code = gate_code(token, "rt-1-a1")
+        assert len(code) == 24 and code.count("-") == 4
+        assert token not in code and person.code_key not in (None, token)
+        assert verify_gate_code(person, "rt-1-a1", code)
+        assert verify_gate_code(person, "rt-1-a1", code.replace("-", "").upper())
+        assert not verify_gate_code(person, "rt-1-a2", code)  # another form
+        assert not verify_gate_code(person, "rt-1-a1", token)  # the token is not a code
+        old_key = person.code_key
+        new_token = rotate_token(session=session, person_id="bob", actor="t")
+        assert person.code_key != old_key
+        assert not verify_gate_code(person, "rt-1-a1", code)
+        assert verify_gate_code(person, "rt-1-a1", gate_code(new_token, "rt-1-a1"))
