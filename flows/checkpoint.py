@@ -23,7 +23,7 @@ from prefect.utilities.annotations import quote
 
 from govflow.domain import Stage
 from govflow.sources.acquire import Acquisition
-from govflow.validation.batch import BatchDecision
+from govflow.validation.batch import BatchDecision, Upstream
 from govflow.validation.checkpoint import ValidationOutcome
 from govflow.validation.suites import SuiteSpec
 from tasks.validation import (
@@ -33,7 +33,7 @@ from tasks.validation import (
     validate_in_chunks,
 )
 
-__all__ = ["CheckpointResult", "CheckpointSettings", "run_checkpoint"]
+__all__ = ["CheckpointResult", "CheckpointSettings", "Upstream", "run_checkpoint"]
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,14 @@ def run_checkpoint(
     passed_stage: Stage,
     settings: CheckpointSettings,
     acquisition: Acquisition | None = None,
+    upstream: Upstream | None = None,
 ) -> CheckpointResult:
     """Validate ``frame`` (the rows of ``version_id``) and register what passed.
 
     ``checkpoint`` names the checkpoint (``raw``, ``preprocessed``, ``labeled``) in gates,
-    artifacts and messages; raises ``BatchAborted`` when people (or the deadline policy)
-    stop the batch.
+    artifacts and messages; ``upstream`` counts rows of the batch quarantined before it (at
+    acquisition) against the dataset's threshold. Raises ``BatchAborted`` when people (or the
+    deadline policy) stop the batch.
     """
     from govflow.records import frame_for_validation
     from govflow.review.gate import request_review
@@ -80,6 +82,8 @@ def run_checkpoint(
     from govflow.validation.batch import (
         abort_if_aborted,
         decide_batch,
+        failing_checks,
+        needs_people,
         validation_failure_request,
     )
 
@@ -96,19 +100,19 @@ def run_checkpoint(
         quote(outcome), version_id=version_id, item_hashes=quote(item_hashes)
     )
     gate = None
-    if outcome.batch_failed:
-        logger.warning(
-            "%s batch failed validation: %s", checkpoint, "; ".join(outcome.batch_failure_reasons)
-        )
+    if needs_people(outcome, upstream):
+        reasons = [text for _, text in failing_checks(outcome, upstream)]
+        logger.warning("%s batch stopped for people: %s", checkpoint, "; ".join(reasons))
         gate = request_review(
             validation_failure_request(
                 outcome,
                 dataset_version_id=version_id,
                 stage=checkpoint,
                 deadline_hours=settings.review_deadline_hours,
+                upstream=upstream,
             )
         )
-    decision = decide_batch(outcome, gate)
+    decision = decide_batch(outcome, gate, upstream)
     publish_validation_artifacts(
         dataset, checkpoint, quote(outcome), quote(decision), quote(acquisition)
     )

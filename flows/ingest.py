@@ -7,8 +7,10 @@ Out: ledger rows: a ``raw`` dataset version (every row that parsed and matched t
      ``validated`` dataset version of the clean rows whose parent is the raw version; Prefect
      artifacts: a table of counts per expectation and a Markdown summary with the Data Docs
      path (Data Docs under ``$GOVFLOW_HOME/data_docs``).
-People: when a critical expectation fails or the quarantine rate exceeds the suite's
-     threshold, a validation-failure gate (tier 1: reviewers, specialists, leads; deadline
+People: when a critical expectation fails, the quarantine rate exceeds the suite's
+     threshold, all quarantines of the batch together (acquisition included) exceed the
+     dataset config's ``quarantine_threshold``, or no row is left to check, a
+     validation-failure gate (tier 1: reviewers, specialists, leads; deadline
      ``review_deadline_hours``) asks, per failing check, to continue with the clean rows, waive
      the check for this batch (recorded with who, why and an expiry), or abort. Nobody
      answering escalates to tier 2; nobody answering there aborts the batch.
@@ -22,7 +24,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
-from flows.checkpoint import CheckpointSettings, run_checkpoint
+from flows.checkpoint import CheckpointSettings, Upstream, run_checkpoint
 from flows.results import IngestResult
 from tasks.ingest import acquire_source, record_acquisition
 
@@ -64,6 +66,11 @@ def ingest(params: IngestParams) -> IngestResult:
             data_docs=params.data_docs,
         ),
         acquisition=acquisition,
+        upstream=Upstream(
+            rows_read=acquisition.rows_in,
+            quarantined=len(acquisition.quarantined),
+            threshold=config.quarantine_threshold,
+        ),
     )
     return IngestResult.of(
         dataset=config.name, acquisition=acquisition, raw_version_id=raw.version_id, checked=checked

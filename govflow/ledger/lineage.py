@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from govflow.domain.review import ESCALATE
 from govflow.hashing import canonical_time
 from govflow.ledger.datasets import get_version, parent_ids
 from govflow.ledger.models import (
@@ -17,7 +18,10 @@ from govflow.ledger.models import (
     ReviewDecision,
     ReviewTask,
     ValidationRun,
+    Waiver,
 )
+
+__all__ = ["build_lineage", "render_tree"]
 
 
 def build_lineage(*, session: Session, version_id: str, max_depth: int = 50) -> dict[str, Any]:
@@ -80,58 +84,121 @@ def _validations(session: Session, version_id: str) -> list[dict[str, Any]]:
             "rows_in": run.rows_in,
             "rows_passed": run.rows_passed,
             "rows_quarantined": run.rows_quarantined,
+            "waivers": _waivers(session, run.id),
         }
         for run in runs
     ]
 
 
+def _waivers(session: Session, run_id: str) -> list[dict[str, Any]]:
+    """Who signed each waiver of a validation run, why, and until when."""
+    return [
+        {
+            "expectation": waiver.expectation,
+            "signed_by": waiver.reviewer_id,
+            "reason": waiver.reason,
+            "gate": waiver.review_task_id,
+            "signed_at": canonical_time(waiver.created_at),
+            "expires_at": canonical_time(waiver.expires_at),
+        }
+        for waiver in session.scalars(
+            select(Waiver).where(Waiver.validation_run_id == run_id).order_by(Waiver.expectation)
+        )
+    ]
+
+
 def _reviews(session: Session, version_id: str) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(ReviewTask, func.count(ReviewDecision.id))
-        .outerjoin(ReviewDecision, ReviewDecision.review_task_id == ReviewTask.id)
+    tasks = session.scalars(
+        select(ReviewTask)
         .where(ReviewTask.dataset_version_id == version_id)
-        .group_by(ReviewTask.id)
         .order_by(ReviewTask.created_at)
     ).all()
+    decisions = session.scalars(
+        select(ReviewDecision)
+        .where(ReviewDecision.review_task_id.in_([task.id for task in tasks]))
+        .order_by(ReviewDecision.id)
+    ).all()
+    by_task: dict[str, list[ReviewDecision]] = {}
+    for decision in decisions:
+        by_task.setdefault(decision.review_task_id, []).append(decision)
     return [
         {
             "gate": task.id,
-            "kind": task.kind,
+            "kind": task.kind.value,
             "tier": task.tier,
-            "status": task.status,
-            "decisions": decisions,
+            "status": task.status.value,
+            "decisions": len(by_task.get(task.id, [])),
+            "decided_by": _deciders(task, by_task.get(task.id, [])),
         }
-        for task, decisions in rows
+        for task in tasks
     ]
+
+
+def _deciders(task: ReviewTask, decisions: list[ReviewDecision]) -> list[dict[str, Any]]:
+    """Per person (or the deadline policy): decisions, tier, when, and overridden suggestions."""
+    suggested = {item["key"]: item.get("suggestion") for item in task.items}
+    people: dict[str | None, dict[str, Any]] = {}
+    for decision in decisions:
+        entry = people.setdefault(
+            decision.reviewer_id,
+            {
+                "reviewer": decision.reviewer_id,
+                "outcome": decision.outcome.value,
+                "tier": decision.tier,
+                "decisions": 0,
+                "overrides": 0,
+                "decided_at": canonical_time(decision.decided_at),
+            },
+        )
+        entry["decisions"] += 1
+        suggestion = suggested.get(decision.item_key)
+        # Escalating defers the question: only a different answer overrides the machine.
+        if suggestion is not None and decision.choice not in (suggestion, ESCALATE):
+            entry["overrides"] += 1
+    return list(people.values())
 
 
 def _rounds(session: Session, version_id: str) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(
-            AnnotationRound.id,
-            AnnotationRound.status,
-            GuidelineVersion.version,
-            func.count(Annotation.id),
-            func.count(func.distinct(Annotation.annotator_id)),
-            func.sum(case((Annotation.is_excluded, 1), else_=0)),
-        )
+    rounds = session.execute(
+        select(AnnotationRound, GuidelineVersion.version)
         .join(GuidelineVersion, GuidelineVersion.id == AnnotationRound.guideline_version_id)
-        .outerjoin(Annotation, Annotation.round_id == AnnotationRound.id)
         .where(AnnotationRound.dataset_version_id == version_id)
-        .group_by(AnnotationRound.id, AnnotationRound.status, GuidelineVersion.version)
         .order_by(AnnotationRound.id)
     ).all()
-    return [
-        {
-            "round": rid,
-            "status": status,
-            "guideline_version": guideline,
-            "annotations": int(labels),
-            "annotators": int(people),
-            "excluded": int(excluded or 0),
-        }
-        for rid, status, guideline, labels, people, excluded in rows
-    ]
+    found = []
+    for round_, guideline in rounds:
+        people = session.execute(
+            select(
+                Annotation.annotator_id,
+                func.count(Annotation.id),
+                func.sum(case((Annotation.is_excluded, 1), else_=0)),
+                func.max(Annotation.exclusion_reason),
+            )
+            .where(Annotation.round_id == round_.id)
+            .group_by(Annotation.annotator_id)
+            .order_by(Annotation.annotator_id)
+        ).all()
+        annotators = [
+            {
+                "annotator": annotator,
+                "labels": int(labels),
+                "excluded": int(excluded or 0),
+                "exclusion_reason": reason if excluded else None,
+            }
+            for annotator, labels, excluded, reason in people
+        ]
+        found.append(
+            {
+                "round": round_.id,
+                "status": round_.status.value,
+                "guideline_version": guideline,
+                "annotations": sum(a["labels"] for a in annotators),
+                "annotators": len(annotators),
+                "excluded": sum(a["excluded"] for a in annotators),
+                "by_annotator": annotators,
+            }
+        )
+    return found
 
 
 def _guidelines(session: Session, version_id: str) -> list[dict[str, Any]]:
@@ -174,11 +241,26 @@ def _render(
             f"validation {run['suite']} {verdict}: {run['rows_passed']}/{run['rows_in']} rows "
             f"passed, {run['rows_quarantined']} quarantined"
         )
+        for waiver in run.get("waivers", []):
+            facts.append(
+                f"  waiver of {waiver['expectation']} signed by "
+                f"{waiver['signed_by'] or 'nobody'} at gate {waiver['gate']}, "
+                f"expires {waiver['expires_at'][:10]}: {waiver['reason']}"
+            )
     for review in node["reviews"]:
         facts.append(
             f"review {review['kind']} (tier {review['tier']}) {review['status']}: "
             f"{review['decisions']} decisions [{review['gate']}]"
         )
+        for who in review.get("decided_by", []):
+            name = who["reviewer"] or "the deadline policy (nobody answered)"
+            overrides = (
+                f", {who['overrides']} overriding the suggestion" if who["overrides"] else ""
+            )
+            facts.append(
+                f"  {name}: {who['decisions']} decisions at tier {who['tier']}, "
+                f"{who['decided_at'][:16]}Z{overrides}"
+            )
     for guide in node["guidelines"]:
         facts.append(f"guideline {guide['project']} v{guide['version']}")
     for r in node.get("annotation_rounds", []):
@@ -186,6 +268,11 @@ def _render(
             f"annotation round {r['round']} ({r['status']}, guideline v{r['guideline_version']}): "
             f"{r['annotations']} labels by {r['annotators']} annotators, {r['excluded']} excluded"
         )
+        for a in r.get("by_annotator", []):
+            excluded = (
+                f", {a['excluded']} excluded ({a['exclusion_reason']})" if a["excluded"] else ""
+            )
+            facts.append(f"  {a['annotator']}: {a['labels']} labels{excluded}")
     has_parents = bool(node["parents"])
     for fact in facts:
         lines.append(f"{child_prefix}{'│' if has_parents else ' '}   {fact}")

@@ -17,17 +17,37 @@ from govflow.errors import BatchAborted
 from govflow.validation.checkpoint import ValidationOutcome
 
 __all__ = [
+    "EMPTY_ITEM",
     "THRESHOLD_ITEM",
+    "TOTAL_ITEM",
     "BatchAction",
     "BatchDecision",
+    "Upstream",
     "abort_if_aborted",
     "decide_batch",
     "failing_checks",
+    "needs_people",
     "quarantine_step",
     "validation_failure_request",
 ]
 
-THRESHOLD_ITEM = "quarantine_rate"
+THRESHOLD_ITEM = "quarantine_rate"  # the suite's own quarantine rate
+TOTAL_ITEM = "total_quarantine_rate"  # every quarantine of the batch, acquisition included
+EMPTY_ITEM = "no_rows"  # nothing reached the checkpoint: never a quiet success
+_BATCH_ITEMS = frozenset({THRESHOLD_ITEM, TOTAL_ITEM, EMPTY_ITEM})
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Rows of the batch quarantined before this checkpoint (at acquisition), and the limit.
+
+    ``threshold`` is the dataset config's ``quarantine_threshold``: it applies to every
+    quarantine of the batch taken together, out of the rows read.
+    """
+
+    rows_read: int
+    quarantined: int
+    threshold: float
 
 
 class BatchAction(enum.StrEnum):
@@ -51,11 +71,17 @@ class BatchDecision:
         return int(self.passed_mask.sum())
 
 
-def failing_checks(outcome: ValidationOutcome) -> list[tuple[str, str]]:
-    """Return (item key, description) for every reason the batch stopped."""
+def failing_checks(
+    outcome: ValidationOutcome, upstream: Upstream | None = None
+) -> list[tuple[str, str]]:
+    """Return (item key, description) for every reason the batch stopped.
+
+    Besides the suite's own verdict: the batch's quarantines taken together (acquisition
+    and suite) above the dataset's threshold, and a batch with no rows left to check.
+    """
     checks: list[tuple[str, str]] = []
     for result in outcome.results:
-        if result.severity.value == "critical" and (not result.success or result.error):
+        if result.error or (result.severity.value == "critical" and not result.success):
             detail = (
                 f"{result.unexpected_count} rows"
                 if result.unexpected_count is not None
@@ -70,7 +96,34 @@ def failing_checks(outcome: ValidationOutcome) -> list[tuple[str, str]]:
                 f"{outcome.quarantine_threshold:.1%}",
             )
         )
+    if upstream is not None and upstream.quarantined and upstream.rows_read:
+        total = upstream.quarantined + outcome.rows_quarantined
+        rate = total / upstream.rows_read
+        if rate > upstream.threshold:
+            checks.append(
+                (
+                    TOTAL_ITEM,
+                    f"{total} of {upstream.rows_read} rows read quarantined ({rate:.1%}: "
+                    f"{upstream.quarantined} at acquisition, {outcome.rows_quarantined} by the "
+                    f"suite) above the dataset's threshold {upstream.threshold:.1%}",
+                )
+            )
+    if outcome.rows_in == 0:
+        read = upstream.rows_read if upstream is not None else 0
+        checks.append(
+            (
+                EMPTY_ITEM,
+                f"no row reached the checkpoint: all {read} rows read were quarantined"
+                if read
+                else "the batch has no rows",
+            )
+        )
     return checks
+
+
+def needs_people(outcome: ValidationOutcome, upstream: Upstream | None = None) -> bool:
+    """Tell whether the batch must stop for a person's decision."""
+    return outcome.batch_failed or bool(failing_checks(outcome, upstream))
 
 
 def validation_failure_request(
@@ -80,6 +133,7 @@ def validation_failure_request(
     stage: str,
     submitted_by: list[str] | None = None,
     deadline_hours: float = 48,
+    upstream: Upstream | None = None,
 ) -> ReviewRequest:
     """Build the gate that asks a person what to do with a failed batch (one item per check)."""
     from datetime import timedelta
@@ -94,10 +148,10 @@ def validation_failure_request(
                 "rows_in": outcome.rows_in,
                 "rows_quarantined": outcome.rows_quarantined,
             },
-            reasons=["failed_expectation" if key != THRESHOLD_ITEM else "quarantine_rate"],
+            reasons=[key if key in _BATCH_ITEMS else "failed_expectation"],
             failing_checks=[description],
         )
-        for key, description in failing_checks(outcome)
+        for key, description in failing_checks(outcome, upstream)
     ]
     return ReviewRequest(
         name=f"validation-{stage}-{outcome.suite_name}",
@@ -110,11 +164,15 @@ def validation_failure_request(
     )
 
 
-def decide_batch(outcome: ValidationOutcome, gate: GateResult | None = None) -> BatchDecision:
+def decide_batch(
+    outcome: ValidationOutcome,
+    gate: GateResult | None = None,
+    upstream: Upstream | None = None,
+) -> BatchDecision:
     """Apply a gate's answer: abort wins; waived checks stop counting; clean rows continue."""
     mask = outcome.passed_mask()
     if gate is None:
-        if outcome.batch_failed:
+        if needs_people(outcome, upstream):
             raise ValueError("a failed batch needs a person's decision")
         return BatchDecision(action=BatchAction.CONTINUE, passed_mask=mask)
     choices = {d.item_key: d.choice for d in gate.decisions}
@@ -129,7 +187,7 @@ def decide_batch(outcome: ValidationOutcome, gate: GateResult | None = None) -> 
             gate_id=gate.gate_id,
         )
     waived = sorted(key for key, choice in choices.items() if choice == "waive")
-    waived_expectations = set(waived) - {THRESHOLD_ITEM}
+    waived_expectations = set(waived) - _BATCH_ITEMS
     if waived_expectations:
         # Rows that failed only waived expectations are no longer quarantined.
         for entry in outcome.quarantined:

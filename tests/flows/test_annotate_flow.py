@@ -343,21 +343,47 @@ def test_full_round_from_assignment_to_curated_labels(
         source = annotated["parents"][0]
         assert source["id"] == version_id
         assert [g["version"] for g in source["guidelines"]] == [1]
-        assert source["annotation_rounds"] == [
-            {
-                "round": outcome.round_id,
-                "status": "collected",
-                "guideline_version": 1,
-                "annotations": 90,
-                "annotators": 5,
-                "excluded": 18,
-            }
+        [round_] = source["annotation_rounds"]
+        by_annotator = round_.pop("by_annotator")
+        assert round_ == {
+            "round": outcome.round_id,
+            "status": "collected",
+            "guideline_version": 1,
+            "annotations": 90,
+            "annotators": 5,
+            "excluded": 18,
+        }
+        # Lineage names people (#17 point 17): who labelled how much, who was excluded and why.
+        assert [(a["annotator"], a["labels"], a["excluded"]) for a in by_annotator] == [
+            ("a1", 18, 0),
+            ("a2", 18, 0),
+            ("a3", 18, 0),
+            ("a4", 18, 0),
+            ("a5", 18, 18),
         ]
+        assert by_annotator[4]["exclusion_reason"] == (
+            f"needs_calibration: gold accuracy 0.00 (0/{a5_gold}) below the threshold 0.70 "
+            f"in round {outcome.round_id}"
+        )
         assert sorted(r["kind"] for r in source["reviews"]) == [
             "contested_annotation",
             "contested_annotation",
             "promotion_approval",
         ]
+        deciders = {
+            (r["kind"], r["tier"]): [
+                (d["reviewer"], d["tier"], d["decisions"], d["overrides"]) for d in r["decided_by"]
+            ]
+            for r in source["reviews"]
+        }
+        bob_overrides = int(gate["suggestions"].get("T02") not in (None, "bug"))
+        assert deciders == {
+            ("contested_annotation", 1): [("bob", 1, 3, bob_overrides)],
+            ("contested_annotation", 2): [
+                ("sam", 2, 1, int(gate["suggestions"]["T01"] != "billing"))
+            ],
+            ("promotion_approval", 1): [("lee", 1, 1, 0)],
+        }
         assert verify_chain(session=session).is_intact
     ledger.dispose()
 

@@ -217,3 +217,42 @@ def test_failed_batch_abort_fails_the_run_and_registers_no_clean_version(
         stages = sorted(session.scalars(select(DatasetVersion.stage)))
     ledger.dispose()
     assert stages == ["raw"]
+
+
+def test_a_batch_quarantined_entirely_at_acquisition_stops_for_a_person(
+    flows, roster, run_cli, govflow_env, tmp_path
+):
+    """#17 point 7: 3 of 3 Parquet rows with the wrong schema is a gate, not a quiet success."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import pytest
+    import yaml
+
+    from govflow.errors import BatchAborted
+
+    pq.write_table(
+        pa.table({"ticket_id": [1, 2, 3], "body": ["a", "b", "c"]}), tmp_path / "t.parquet"
+    )
+    config = write_dataset(tmp_path, [])
+    document = yaml.safe_load(config.read_text())
+    document["source"]["path"] = "t.parquet"
+    config.write_text(yaml.safe_dump(document))
+    future, run_id = flows.start_flow(
+        ingest, params=IngestParams(config_path=str(config), data_docs=False)
+    )
+    gate = flows.wait_paused(run_id)
+    shown = run_cli("review", "show", run_id)
+
+    answered = decide(run_cli, roster, run_id, "bob", "--all", "abort", "--note", "wrong file")
+
+    assert gate["items"] == ["total_quarantine_rate", "no_rows"]
+    assert "3 of 3 rows read quarantined (100.0%: 3 at acquisition, 0 by the suite)" in shown.out
+    assert "no row reached the checkpoint: all 3 rows read were quarantined" in shown.out
+    assert answered.code == 0, answered.err
+    with pytest.raises(BatchAborted, match="batch aborted at the raw checkpoint by bob"):
+        future.result(timeout=120)
+    ledger = Ledger.open(govflow_env["GOVFLOW_DATABASE_URL"])
+    with ledger.reader() as session:
+        stages = sorted(session.scalars(select(DatasetVersion.stage)))
+    ledger.dispose()
+    assert stages == ["raw"]  # the empty raw version and its quarantine; nothing validated

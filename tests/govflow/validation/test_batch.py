@@ -8,11 +8,15 @@ import pytest
 from govflow.domain.review import GateResult, ItemDecision, Outcome, ReviewKind
 from govflow.errors import BatchAborted, InputError
 from govflow.validation.batch import (
+    EMPTY_ITEM,
     THRESHOLD_ITEM,
+    TOTAL_ITEM,
     BatchAction,
+    Upstream,
     abort_if_aborted,
     decide_batch,
     failing_checks,
+    needs_people,
     quarantine_step,
     validation_failure_request,
 )
@@ -110,7 +114,14 @@ def test_validation_failure_request_asks_one_item_per_failing_check():
 
 
 def test_decide_batch_without_a_gate_continues_a_clean_batch_and_refuses_a_failed_one():
-    clean = outcome().model_copy(update={"batch_failed": False})
+    clean = outcome(threshold=0.9).model_copy(
+        update={
+            "batch_failed": False,
+            "results": [IN_SET],
+            "expectations_expected": 1,
+            "expectations_evaluated": 1,
+        }
+    )
     decision = decide_batch(clean)
     assert decision.action is BatchAction.CONTINUE
     assert decision.passed_mask.tolist() == [False, False, True, False, True]
@@ -175,3 +186,65 @@ def test_suite_for_prefers_the_declared_then_the_datasets_then_the_default(tmp_p
     assert suite_for("anything", "labeled").name == "default.labeled"
     with pytest.raises(InputError, match="no expectation suite for anything at stage 'bogus'"):
         suite_for("anything", "bogus")
+
+
+def test_quarantine_at_acquisition_counts_against_the_datasets_threshold():
+    clean = outcome().model_copy(
+        update={
+            "rows_in": 97,
+            "rows_passed": 97,
+            "rows_quarantined": 0,
+            "quarantined": [],
+            "quarantine_rate": 0.0,
+            "batch_failed": False,
+            "batch_failure_reasons": [],
+            "success": True,
+            "results": [],
+            "expectations_expected": 0,
+            "expectations_evaluated": 0,
+        }
+    )
+    within = Upstream(rows_read=100, quarantined=3, threshold=0.05)
+    above = Upstream(rows_read=100, quarantined=6, threshold=0.05)
+    assert not needs_people(clean, within)
+    assert decide_batch(clean, None, within).rows_passed == 97
+    assert failing_checks(clean, above) == [
+        (
+            TOTAL_ITEM,
+            "6 of 100 rows read quarantined (6.0%: 6 at acquisition, 0 by the suite) above "
+            "the dataset's threshold 5.0%",
+        )
+    ]
+    with pytest.raises(ValueError, match="a failed batch needs a person's decision"):
+        decide_batch(clean, None, above)
+
+
+def test_a_batch_with_no_rows_left_always_stops_for_a_person():
+    empty = outcome().model_copy(
+        update={
+            "rows_in": 0,
+            "rows_passed": 0,
+            "rows_quarantined": 0,
+            "quarantined": [],
+            "quarantine_rate": 0.0,
+            "batch_failed": False,
+            "batch_failure_reasons": [],
+            "success": True,
+            "results": [],
+            "expectations_expected": 0,
+            "expectations_evaluated": 0,
+        }
+    )
+    read = Upstream(rows_read=3, quarantined=3, threshold=0.05)
+    req = validation_failure_request(empty, dataset_version_id="dv-1", stage="raw", upstream=read)
+    assert [(i.key, i.failing_checks) for i in req.items] == [
+        (
+            TOTAL_ITEM,
+            [
+                "3 of 3 rows read quarantined (100.0%: 3 at acquisition, 0 by the suite) "
+                "above the dataset's threshold 5.0%"
+            ],
+        ),
+        (EMPTY_ITEM, ["no row reached the checkpoint: all 3 rows read were quarantined"]),
+    ]
+    assert needs_people(empty) and failing_checks(empty) == [(EMPTY_ITEM, "the batch has no rows")]
