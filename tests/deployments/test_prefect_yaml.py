@@ -1,6 +1,6 @@
 import pytest
 
-from govflow.deployments import read_deployments
+from govflow.cli.serve import read_deployments
 
 SPECS = read_deployments()
 
@@ -38,7 +38,7 @@ def test_every_entrypoint_is_a_flow_accepting_its_default_parameters(spec):
 def test_shipped_crash_detection_is_the_automation_the_crash_test_exercises():
     import yaml
 
-    from govflow.deployments import PREFECT_FILE
+    from govflow.cli.serve import PREFECT_FILE
     from tests.support.operations import crash_detection_automation
 
     shipped = yaml.safe_load((PREFECT_FILE.parent / "automations.yaml").read_text())

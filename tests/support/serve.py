@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from govflow.deployments import read_deployments
+from govflow.cli.serve import read_deployments
 from govflow.prefect_api import PrefectAPI
 
 ROOT = Path(__file__).resolve().parents[2]
