@@ -16,7 +16,11 @@ from collections.abc import Iterable
 __all__ = [
     "MAX_TIER",
     "TIER_ROLES",
+    "CertificateKind",
     "DeadlinePolicy",
+    "EvaluationSource",
+    "EvaluationStatus",
+    "FindingStatus",
     "GateStatus",
     "GuidelineStatus",
     "LabelSource",
@@ -27,6 +31,7 @@ __all__ = [
     "Role",
     "RoundKind",
     "RoundStatus",
+    "SignOffDecision",
     "SourceKind",
     "Stage",
     "may_answer_tier",
@@ -135,6 +140,39 @@ class LabelSource(enum.StrEnum):
     @classmethod
     def for_tier(cls, tier: int) -> LabelSource:
         return cls(f"tier{tier}")
+
+
+class EvaluationStatus(enum.StrEnum):
+    """An evaluation's overall verdict (``govflow.evaluation.thresholds.VerdictStatus``)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence"
+
+
+class EvaluationSource(enum.StrEnum):
+    """Who computed an evaluation run's results."""
+
+    GOVFLOW = "govflow"
+    INSPECT_AI = "inspect_ai"
+
+
+class FindingStatus(enum.StrEnum):
+    """What specialists decided about a red-team finding."""
+
+    OPEN = "open"
+    REAL_WEAKNESS = "real_weakness"  # added to the suite's edge cases
+    INVALID_PROBE = "invalid_probe"  # the probe, not the model, was wrong
+
+
+class SignOffDecision(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class CertificateKind(enum.StrEnum):
+    PROMOTION = "promotion"  # a quorum signed an evaluation of the candidate
+    ROLLBACK = "rollback"  # a lead approved going back to the previous version
 
 
 MAX_TIER = 2

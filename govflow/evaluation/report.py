@@ -16,6 +16,7 @@ from govflow.evaluation.redteam import RedTeamResult
 from govflow.evaluation.runs import Evaluation, SliceEvaluation
 from govflow.evaluation.slicescan import SliceScan
 from govflow.evaluation.thresholds import Check, CheckKind, VerdictStatus
+from govflow.reports.markdown import md_text
 
 __all__ = ["evaluation_markdown", "evaluation_table_rows"]
 
@@ -203,7 +204,8 @@ def _scan_section(scan: SliceScan, scan_slice: str) -> list[str]:
     ]
     for s in scan.tested:
         lines.append(
-            f"| {_cell(s.name)} | {s.n} | {_value(s.accuracy)} | {_percent(s.relative_gap)} | "
+            # Scan slices are named after data values (sources, origins): keep them as text.
+            f"| {md_text(s.name)} | {s.n} | {_value(s.accuracy)} | {_percent(s.relative_gap)} | "
             f"{s.p_value:.3g} | {s.adjusted_p:.3g} | {s.severity.value} |"
         )
     if scan.skipped:

@@ -37,7 +37,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from govflow.domain import (
+    CertificateKind,
     DeadlinePolicy,
+    EvaluationSource,
+    EvaluationStatus,
+    FindingStatus,
     GateStatus,
     GuidelineStatus,
     Origin,
@@ -46,6 +50,7 @@ from govflow.domain import (
     Role,
     RoundKind,
     RoundStatus,
+    SignOffDecision,
     SourceKind,
     Stage,
 )
@@ -62,16 +67,23 @@ __all__ = [
     "DatasetVersion",
     "DatasetVersionItem",
     "DatasetVersionParent",
+    "EvaluationRun",
+    "EvaluationSuiteVersion",
     "GoldItem",
     "GuidelineVersion",
     "Item",
+    "ModelAlias",
+    "ModelVersion",
     "Origin",
     "Person",
     "PersonStatus",
+    "PromotionCertificate",
     "QuarantinedRow",
+    "RedTeamFinding",
     "ReviewDecision",
     "ReviewTask",
     "Role",
+    "SignOff",
     "Source",
     "ValidationRun",
     "Waiver",
@@ -397,6 +409,136 @@ class Waiver(Base):
     review_task_id: Mapped[str | None] = mapped_column(ForeignKey("review_tasks.id"))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelVersion(Base):
+    """A model version: content-addressed by its training data version, spec and seed."""
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    project: Mapped[str] = mapped_column(String(200), index=True)
+    adapter: Mapped[str] = mapped_column(String(32))
+    spec: Mapped[dict[str, Any]] = mapped_column()
+    seed: Mapped[int] = mapped_column(BigInteger)
+    training_version_id: Mapped[str | None] = mapped_column(ForeignKey("dataset_versions.id"))
+    label_set: Mapped[list[Any]] = mapped_column()
+    artifact_uri: Mapped[str | None] = mapped_column(Text)
+    artifact_sha256: Mapped[str | None] = mapped_column(HASH)
+    artifact_size: Mapped[int | None] = mapped_column(BigInteger)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EvaluationSuiteVersion(Base):
+    """One version of a project's evaluation suite, by the hash of its content."""
+
+    __tablename__ = "evaluation_suite_versions"
+    __table_args__ = (UniqueConstraint("project", "version"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # es- + content hash
+    project: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(HASH, unique=True)
+    content: Mapped[dict[str, Any]] = mapped_column()
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("evaluation_suite_versions.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    authors: Mapped[list[Any]] = mapped_column(default=list)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EvaluationRun(Base):
+    """A model version judged on a suite version: per-slice results, red team, slice scan."""
+
+    __tablename__ = "evaluation_runs"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # hash of what was evaluated
+    project: Mapped[str] = mapped_column(String(200), index=True)
+    model_version_id: Mapped[str] = mapped_column(ForeignKey("model_versions.id"), index=True)
+    suite_version_id: Mapped[str] = mapped_column(ForeignKey("evaluation_suite_versions.id"))
+    production_model_version_id: Mapped[str | None] = mapped_column(ForeignKey("model_versions.id"))
+    data_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source: Mapped[EvaluationSource] = mapped_column(
+        _enum(EvaluationSource, "evaluation_source"), default=EvaluationSource.GOVFLOW
+    )
+    status: Mapped[EvaluationStatus] = mapped_column(_enum(EvaluationStatus, "evaluation_status"))
+    results: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RedTeamFinding(Base):
+    """A red-team probe the model failed, and what specialists made of it."""
+
+    __tablename__ = "redteam_findings"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # the probe's stable id
+    evaluation_run_id: Mapped[str] = mapped_column(
+        ForeignKey("evaluation_runs.id"), primary_key=True
+    )
+    probe: Mapped[str] = mapped_column(String(200))
+    source_item_hash: Mapped[str] = mapped_column(HASH)
+    text: Mapped[str] = mapped_column(Text)
+    expected_label: Mapped[str] = mapped_column(String(200))
+    answer: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[FindingStatus] = mapped_column(
+        _enum(FindingStatus, "finding_status"), default=FindingStatus.OPEN
+    )
+    review_task_id: Mapped[str | None] = mapped_column(ForeignKey("review_tasks.id"))
+
+
+class SignOff(Base):
+    """One signer's decision on an evaluation run (recorded once per signer)."""
+
+    __tablename__ = "signoffs"
+
+    evaluation_run_id: Mapped[str] = mapped_column(
+        ForeignKey("evaluation_runs.id"), primary_key=True
+    )
+    signer_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    decision: Mapped[SignOffDecision] = mapped_column(_enum(SignOffDecision, "signoff_decision"))
+    waived: Mapped[list[Any]] = mapped_column(default=list)  # slices signed off as waived
+    note: Mapped[str | None] = mapped_column(Text)
+    review_task_id: Mapped[str] = mapped_column(ForeignKey("review_tasks.id"))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PromotionCertificate(Base):
+    """The only key to the ``production`` alias: who signed what, for which versions, until when."""
+
+    __tablename__ = "promotion_certificates"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[CertificateKind] = mapped_column(_enum(CertificateKind, "certificate_kind"))
+    project: Mapped[str] = mapped_column(String(200), index=True)
+    alias: Mapped[str] = mapped_column(String(64))
+    model_version_id: Mapped[str] = mapped_column(ForeignKey("model_versions.id"))
+    previous_model_version_id: Mapped[str | None] = mapped_column(ForeignKey("model_versions.id"))
+    evaluation_run_id: Mapped[str | None] = mapped_column(ForeignKey("evaluation_runs.id"))
+    content: Mapped[dict[str, Any]] = mapped_column()  # suite, data, results, signers
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ModelAlias(Base):
+    """Which model version an alias (``staging``, ``production``) names in a project now.
+
+    Its whole history is in the audit trail (``model.alias_moved`` events).
+    """
+
+    __tablename__ = "model_aliases"
+
+    project: Mapped[str] = mapped_column(String(200), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_version_id: Mapped[str] = mapped_column(ForeignKey("model_versions.id"))
+    certificate_id: Mapped[str | None] = mapped_column(ForeignKey("promotion_certificates.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AuditEvent(Base):

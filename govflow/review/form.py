@@ -11,7 +11,6 @@ data renders as text: no headings, links or images can be injected into a form.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import datetime
 from typing import Any, Literal
@@ -19,6 +18,7 @@ from typing import Any, Literal
 from govflow.domain import tier_audience
 from govflow.domain.review import ESCALATE, POLICIES, ReviewItem, ReviewKind, ReviewRequest
 from govflow.hashing import canonical_time
+from govflow.reports.markdown import md_text
 
 __all__ = [
     "CODE_FIELD",
@@ -40,17 +40,6 @@ CODE_FIELD = "reviewer_code"
 NOTE_FIELD = "note"
 MAX_NOTE_CHARS = 2000  # a note is a reason, not a document: longer ones are refused
 MAX_ID_CHARS = 100  # reviewer ids are at most 100 characters (govflow.ledger.people)
-# Characters that start Markdown syntax anywhere in a line (links, images, emphasis, code,
-# headings, tables, raw HTML, strikethrough), and line starts that make lists or rules.
-_MARKDOWN = re.compile(r"([\\`*_\[\]#!|<>~])")
-_LINE_START = re.compile(r"^([-+=])")
-_LIST_NUMBER = re.compile(r"^(\d+)([.)])")
-
-
-def md_text(text: str) -> str:
-    """Escape text for one line of Markdown: every special character renders as itself."""
-    flat = _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
-    return _LIST_NUMBER.sub(r"\1\\\2", _LINE_START.sub(r"\\\1", flat))
 
 
 def item_field(index: int) -> str:

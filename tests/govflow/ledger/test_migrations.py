@@ -23,6 +23,13 @@ EXPECTED_TABLES = {
     "sources",
     "validation_runs",
     "waivers",
+    "model_versions",
+    "evaluation_suite_versions",
+    "evaluation_runs",
+    "redteam_findings",
+    "signoffs",
+    "promotion_certificates",
+    "model_aliases",
 }
 
 
