@@ -181,3 +181,36 @@ class PipelineResult(BaseModel):
     preprocess: PreprocessResult
     annotate: AnnotateResult
     summary: str
+
+
+class TrainResult(BaseModel):
+    project: str
+    model_version_id: str
+    training_version_id: str
+    is_new: bool
+    train_rows: int
+    test_rows: int
+
+
+class EvaluateResult(BaseModel):
+    project: str
+    model_version_id: str
+    evaluation_run_id: str
+    suite_version_id: str
+    status: str
+    failed: list[str] = Field(default_factory=list)
+    insufficient: list[str] = Field(default_factory=list)
+    findings: int = 0
+    new_suite_version_id: str | None = None
+    report_folder: str | None = None
+
+
+class ReleaseResult(BaseModel):
+    project: str
+    model_version_id: str
+    evaluation_run_id: str
+    outcome: str  # promoted | rejected | failed
+    reason: str
+    signers: list[str] = Field(default_factory=list)
+    certificate_id: str | None = None
+    production_model_version_id: str | None = None

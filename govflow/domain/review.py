@@ -73,10 +73,14 @@ POLICIES: dict[ReviewKind, KindPolicy] = {
         timeout_meaning="the item is excluded from the curated dataset",
     ),
     ReviewKind.EDGE_CASE: KindPolicy(
-        question="Decide whether each edge case is acceptable.",
-        choices=("accept", "reject"),
-        timeout_choice="reject",
-        timeout_meaning="the edge case is rejected",
+        question=(
+            "Judge each edge case (a red-team finding): a real weakness of the model joins "
+            "the evaluation suite's edge cases; an invalid probe is set aside."
+        ),
+        choices=("real_weakness", "invalid_probe"),
+        # Unjudged weaknesses are kept: the benchmark gets harder, never silently easier.
+        timeout_choice="real_weakness",
+        timeout_meaning="the finding is kept as a real weakness and joins the edge cases",
     ),
     ReviewKind.PRODUCTION_OUTPUT: KindPolicy(
         question="Approve or reject each production output.",
@@ -180,6 +184,9 @@ class ReviewRequest(BaseModel):
     guideline_version_id: str | None = None
     guideline_excerpt: str | None = None
     guideline_link: str | None = None
+    report: str | None = Field(
+        default=None, description="Markdown govflow composed (data escaped), shown above the items."
+    )
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=100)
 
     @field_validator("items")

@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -188,6 +188,30 @@ class SliceScanSettings(_Strict):
         return self
 
 
+class SignOffSettings(_Strict):
+    """Who signs an evaluation off before promotion: M of the eligible signers.
+
+    Eligible: active people with one of ``roles`` (or only the named ``signers``), never the
+    one who requested the training nor the suite's ``authors``.
+    """
+
+    quorum: int = Field(default=2, ge=1, le=10)
+    roles: list[Literal["reviewer", "specialist", "lead"]] = Field(
+        default_factory=lambda: ["specialist", "lead"], min_length=1
+    )
+    signers: list[str] = Field(default_factory=list)
+    certificate_days: int = Field(default=7, ge=1, le=90)
+
+    @model_validator(mode="after")
+    def _enough_named(self) -> SignOffSettings:
+        if self.signers and len(set(self.signers)) < self.quorum:
+            raise ValueError(
+                f"quorum {self.quorum} needs at least {self.quorum} named signers, "
+                f"got {len(set(self.signers))}"
+            )
+        return self
+
+
 class EvaluationSuite(_Strict):
     """An evaluation suite file as written (see the module docstring)."""
 
@@ -199,6 +223,8 @@ class EvaluationSuite(_Strict):
     policy_file: str | None = None
     redteam: RedTeamSettings | None = None
     slice_scan: SliceScanSettings = Field(default_factory=SliceScanSettings)
+    signoff: SignOffSettings = Field(default_factory=SignOffSettings)
+    authors: list[str] = Field(default_factory=list)
     slices: list[SliceSpec] = Field(min_length=1)
 
     @field_validator("project")

@@ -177,6 +177,9 @@ def render_description(
         )
     if request.guideline_excerpt:
         lines += ["", "> " + md_text(request.guideline_excerpt)]
+    if request.report:
+        # Composed by govflow; every piece of data in it was escaped where it was built.
+        lines += ["", request.report.rstrip()]
     lines += [
         "",
         "| # | item | content | votes | suggestion | failing checks | reasons |",

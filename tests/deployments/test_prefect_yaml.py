@@ -14,6 +14,10 @@ def test_prefect_yaml_declares_the_expected_deployments():
         ("annotate", "flows/annotate.py:annotate"),
         ("pipeline", "flows/pipeline.py:pipeline"),
         ("calibrate", "flows/calibrate.py:calibrate"),
+        ("train", "flows/train.py:train"),
+        ("evaluate", "flows/evaluate.py:evaluate"),
+        ("release", "flows/release.py:release"),
+        ("rollback", "flows/rollback.py:rollback"),
     ]
     assert SPECS[0].crons == [("0 2 * * *", "UTC")]
 

@@ -70,7 +70,7 @@ def test_a_valid_submission_becomes_one_decision_per_item(ledger, people):
         req,
         reviewer_id="bob",
         token=people["bob"],
-        item_01="accept",
+        item_01="real_weakness",
         item_02="escalate",
         note=" why ",
     )
@@ -78,7 +78,7 @@ def test_a_valid_submission_becomes_one_decision_per_item(ledger, people):
     assert [
         (d.item_key, d.choice, d.outcome, d.reviewer_id, d.tier, d.note) for d in verdict.decisions
     ] == [
-        ("T1", "accept", Outcome.DECIDED, "bob", 1, "why"),
+        ("T1", "real_weakness", Outcome.DECIDED, "bob", 1, "why"),
         ("T2", "escalate", Outcome.DECIDED, "bob", 1, "why"),
     ]
     assert [d.payload_hash for d in verdict.decisions] == [i.payload_hash for i in req.items]
@@ -114,8 +114,8 @@ def test_a_broken_rule_rejects_the_whole_submission(
         request(**overrides),
         reviewer_id=reviewer,
         token=people[token_of],
-        item_01="accept",
-        item_02="reject",
+        item_01="real_weakness",
+        item_02="invalid_probe",
     )
     assert (verdict.decisions, verdict.reason) == (None, reason)
 
@@ -132,8 +132,8 @@ def test_an_items_annotator_may_not_decide_it(ledger, people):
         conflicted,
         reviewer_id="sam",
         token=people["sam"],
-        item_01="accept",
-        item_02="accept",
+        item_01="real_weakness",
+        item_02="real_weakness",
     )
     assert refused.reason == "'sam' annotated T1, T2 and may not decide them"
 
@@ -144,10 +144,10 @@ def test_a_choice_outside_the_gates_choices_is_rejected(ledger, people):
         request(),
         reviewer_id="bob",
         token=people["bob"],
-        item_01="accept",
+        item_01="real_weakness",
         item_02="maybe",
     )
-    assert verdict.reason == "no valid choice for item T2 (choose one of accept, reject, escalate)"
+    assert verdict.reason == "no valid choice for item T2 (choose one of real_weakness, invalid_probe, escalate)"
 
 
 def test_a_form_built_for_another_gate_is_refused_naming_that_gate(ledger, people):
@@ -169,8 +169,8 @@ def test_a_form_built_for_another_gate_is_refused_naming_that_gate(ledger, peopl
         gate=first.gate_id,
         reviewer_id="bob",
         token=people["bob"],
-        item_01="accept",
-        item_02="accept",
+        item_01="real_weakness",
+        item_02="real_weakness",
     )
     assert verdict.decisions is None
     assert verdict.reason == (
@@ -200,8 +200,8 @@ def test_a_token_pasted_into_the_code_field_is_refused_and_flagged(ledger, peopl
         request(),
         reviewer_id="bob",
         reviewer_code=people["bob"],
-        item_01="accept",
-        item_02="reject",
+        item_01="real_weakness",
+        item_02="invalid_probe",
     )
     assert verdict.decisions is None
     assert verdict.reason.startswith(
@@ -218,8 +218,8 @@ def test_a_code_for_another_form_does_not_answer_this_one(ledger, people):
         request(),
         reviewer_id="bob",
         reviewer_code=other,
-        item_01="accept",
-        item_02="accept",
+        item_01="real_weakness",
+        item_02="real_weakness",
     )
     assert verdict.reason == "the one-time code does not match reviewer 'bob' for this form"
 
@@ -230,8 +230,8 @@ def test_a_note_over_the_cap_is_refused_with_its_length(ledger, people):
         request(),
         reviewer_id="bob",
         token=people["bob"],
-        item_01="accept",
-        item_02="accept",
+        item_01="real_weakness",
+        item_02="real_weakness",
         note="x" * 1_000_000,
     )
     assert verdict.reason == "the note has 1000000 characters; at most 2000 are kept"
