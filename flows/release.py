@@ -61,7 +61,8 @@ def release(params: ReleaseParams) -> ReleaseResult:
     return release_step(
         project=params.project,
         evaluated=evaluated,
-        outcome=outcome,
+        report=outcome.report,
+        insufficient=outcome.insufficient,
         suite_path=suite,
         review_deadline_hours=params.review_deadline_hours,
     )

@@ -32,6 +32,7 @@ __all__ = [
     "promote_with",
     "publish_evaluation",
     "record_signer",
+    "recorded_evaluation",
     "rollback_plan",
     "signoff_context",
     "specialists",
@@ -238,6 +239,14 @@ def issue_rollback(*, plan: RollbackPlan, approver: str) -> str:
 
     _, actor = flow_actor()
     return certify_rollback(ledger=Ledger.open(), plan=plan, approver=approver, actor=actor)
+
+
+@task(name="read-evaluation", cache_policy=NO_CACHE, persist_result=False)
+def recorded_evaluation(evaluation_run_id: str) -> dict[str, Any]:
+    """A recorded evaluation run as the sign-off step reads it."""
+    from govflow.evaluation.release import recorded_evaluation as read
+
+    return read(ledger=Ledger.open(), evaluation_run_id=evaluation_run_id)
 
 
 @task(name="promote", cache_policy=NO_CACHE, persist_result=False)

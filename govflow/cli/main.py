@@ -10,7 +10,17 @@ import sys
 
 import typer
 
-from govflow.cli import annotations, audit, datasets, db, guidelines, review, reviewers
+from govflow.cli import (
+    annotations,
+    audit,
+    datasets,
+    db,
+    evaluations,
+    guidelines,
+    models,
+    review,
+    reviewers,
+)
 from govflow.cli.lineage import lineage
 from govflow.cli.run import run
 from govflow.cli.serve import serve
@@ -30,6 +40,8 @@ app.add_typer(review.app, name="review")
 app.add_typer(reviewers.app, name="reviewers")
 app.add_typer(guidelines.app, name="guidelines")
 app.add_typer(annotations.app, name="annotations")
+app.add_typer(models.app, name="models")
+app.add_typer(evaluations.app, name="evaluations")
 app.command("lineage")(lineage)
 app.command("run")(run)
 app.command("serve")(serve)

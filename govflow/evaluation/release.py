@@ -19,6 +19,7 @@ __all__ = [
     "accept_findings",
     "certify",
     "certify_rollback",
+    "recorded_evaluation",
     "rollback_plan",
     "signoff_context",
 ]
@@ -244,3 +245,36 @@ def certify_rollback(*, ledger: Ledger, plan: RollbackPlan, approver: str, actor
             valid_for=timedelta(days=1),
             actor=actor,
         ).id
+
+
+def recorded_evaluation(*, ledger: Ledger, evaluation_run_id: str) -> dict[str, Any]:
+    """Read a recorded run back: the summary a sign-off needs, its report, waivable slices."""
+    from govflow.ledger.evaluations import get_evaluation_run
+
+    with ledger.reader() as session:
+        run = get_evaluation_run(session=session, run_id=evaluation_run_id)
+        results = run.results or {}
+        slices = results.get("slices", [])
+        return {
+            "result": {
+                "project": run.project,
+                "model_version_id": run.model_version_id,
+                "evaluation_run_id": run.id,
+                "suite_version_id": run.suite_version_id,
+                "status": run.status.value,
+                "failed": [
+                    f"{s['slice']}: {'; '.join(s['reasons'])}"
+                    for s in slices
+                    if s["status"] == "failed"
+                ],
+                "insufficient": [
+                    s["slice"] for s in slices if s["status"] == "insufficient_evidence"
+                ],
+            },
+            "report": results.get("report", ""),
+            "insufficient": [
+                [s["slice"], "; ".join(s["reasons"])]
+                for s in slices
+                if s["status"] == "insufficient_evidence"
+            ],
+        }

@@ -21,7 +21,7 @@ from govflow.ledger.models import (
     Waiver,
 )
 
-__all__ = ["build_lineage", "render_tree"]
+__all__ = ["build_lineage", "build_model_lineage", "render_model_tree", "render_tree"]
 
 
 def build_lineage(*, session: Session, version_id: str, max_depth: int = 50) -> dict[str, Any]:
@@ -284,3 +284,118 @@ def _render(
             is_last=index == len(node["parents"]) - 1,
             is_root=False,
         )
+
+
+def build_model_lineage(*, session: Session, model_version_id: str) -> dict[str, Any]:
+    """A model version's lineage: its training data (down to sources and reviewers), its
+    evaluations (suite versions, verdicts, findings, signers), certificates and aliases."""
+    from govflow.ledger.evaluations import read_findings, read_signoffs, runs_of_model
+    from govflow.ledger.model_versions import get_model_version
+    from govflow.ledger.models import ModelAlias, PromotionCertificate
+
+    model = get_model_version(session=session, version_id=model_version_id)
+    evaluations = []
+    for run in runs_of_model(session=session, model_version_id=model.id):
+        findings = read_findings(session=session, evaluation_run_id=run.id)
+        evaluations.append(
+            {
+                "id": run.id,
+                "source": run.source.value,
+                "status": run.status.value,
+                "suite_version_id": run.suite_version_id,
+                "production_model_version_id": run.production_model_version_id,
+                "data_versions": run.data_versions,
+                "created_at": canonical_time(run.created_at),
+                "slices": [
+                    {k: s[k] for k in ("slice", "n", "status")}
+                    for s in (run.results or {}).get("slices", [])
+                ],
+                "findings": {
+                    status: sum(1 for f in findings if f.status.value == status)
+                    for status in sorted({f.status.value for f in findings})
+                },
+                "signoffs": [
+                    {
+                        "signer": s.signer_id,
+                        "decision": s.decision.value,
+                        "waived": list(s.waived),
+                        "decided_at": canonical_time(s.decided_at),
+                    }
+                    for s in read_signoffs(session=session, evaluation_run_id=run.id)
+                ],
+            }
+        )
+    certificates = session.scalars(
+        select(PromotionCertificate)
+        .where(PromotionCertificate.model_version_id == model.id)
+        .order_by(PromotionCertificate.issued_at)
+    ).all()
+    aliases = session.scalars(
+        select(ModelAlias).where(ModelAlias.model_version_id == model.id)
+    ).all()
+    return {
+        "id": model.id,
+        "project": model.project,
+        "adapter": model.adapter,
+        "seed": model.seed,
+        "artifact_sha256": model.artifact_sha256,
+        "created_at": canonical_time(model.created_at),
+        "created_by": model.created_by,
+        "requested_by": (model.details or {}).get("requested_by"),
+        "aliases": [a.alias for a in aliases],
+        "certificates": [
+            {
+                "id": c.id,
+                "kind": c.kind.value,
+                "previous_model_version_id": c.previous_model_version_id,
+                "signers": c.content.get("signers", []),
+                "issued_at": canonical_time(c.issued_at),
+                "expires_at": canonical_time(c.expires_at),
+                "used_at": canonical_time(c.used_at) if c.used_at else None,
+            }
+            for c in certificates
+        ],
+        "evaluations": evaluations,
+        "training_data": (
+            build_lineage(session=session, version_id=model.training_version_id)
+            if model.training_version_id
+            else None
+        ),
+    }
+
+
+def render_model_tree(node: dict[str, Any]) -> str:
+    """Render a model version's lineage for a terminal."""
+    lines = [
+        f"{node['id']}  model of {node['project']} [{node['adapter']}]  "
+        f"sha256:{(node['artifact_sha256'] or '-')[:12]}",
+        f"    created {node['created_at']} by {node['created_by']}"
+        + (f", requested by {node['requested_by']}" if node["requested_by"] else ""),
+    ]
+    if node["aliases"]:
+        lines.append(f"    aliases: {', '.join(node['aliases'])}")
+    for cert in node["certificates"]:
+        lines.append(
+            f"    certificate {cert['id']} ({cert['kind']}) signed by "
+            f"{', '.join(cert['signers']) or 'nobody'}, replacing "
+            f"{cert['previous_model_version_id'] or 'nothing'}, "
+            f"used {cert['used_at'] or 'not yet'}"
+        )
+    for run in node["evaluations"]:
+        verdicts = ", ".join(f"{s['slice']} {s['status']} (n={s['n']})" for s in run["slices"])
+        lines.append(
+            f"    evaluation {run['id']} ({run['source']}) {run['status']} on suite "
+            f"{run['suite_version_id']}: {verdicts}"
+        )
+        if run["findings"]:
+            found = ", ".join(f"{n} {status}" for status, n in run["findings"].items())
+            lines.append(f"      red-team findings: {found}")
+        for s in run["signoffs"]:
+            waived = f", waived {', '.join(s['waived'])}" if s["waived"] else ""
+            lines.append(
+                f"      {s['decision']} by {s['signer']} at {s['decided_at'][:16]}Z{waived}"
+            )
+    if node["training_data"]:
+        lines.append("    trained on:")
+        lines += ["    " + line for line in render_tree(node["training_data"]).splitlines()]
+    return "\n".join(lines)

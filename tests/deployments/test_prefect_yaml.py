@@ -18,6 +18,7 @@ def test_prefect_yaml_declares_the_expected_deployments():
         ("evaluate", "flows/evaluate.py:evaluate"),
         ("release", "flows/release.py:release"),
         ("rollback", "flows/rollback.py:rollback"),
+        ("signoff", "flows/signoff.py:signoff"),
     ]
     assert SPECS[0].crons == [("0 2 * * *", "UTC")]
 
