@@ -20,6 +20,12 @@ Steps, each shown with the real ``govflow`` command it runs so it can be repeate
    ``govflow review decide`` command, and waits for a person to answer; nothing is answered
    for them. When the run completes: the run's summary (its Markdown artifact), the curated
    labeled version's lineage and ``govflow audit verify``.
+7. ``govflow run release/release`` on the labeled version: train the default model, evaluate
+   it on ``evaluations/support-intent.yaml`` (routine, edge-case, adversarial and policy
+   slices), red-team it. The specialist's findings gate and the two sign-off gates (spec-1,
+   then lead-1: a quorum of two) are printed with their report and commands; once both
+   sign, the certificate promotes the model to ``production`` and the demo prints the
+   model's lineage, from the model down to the reviewers.
 
 Running it again is safe: the ledger is content-addressed and answered gates are never asked
 again, so a second run completes without waiting for anyone. Stopping the demo (Ctrl-C,
@@ -59,6 +65,7 @@ SERVER_STARTUP_S = 120.0
 WATCHDOG_GRACE_S = 5.0
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 DEPLOYMENT = "pipeline/pipeline"
+RELEASE = "release/release"
 PARAMS = {
     "config_path": "demo/support_tickets.source.yaml",
     "project": "support-intent",
@@ -117,6 +124,7 @@ class Demo:
         # gone, however it ended (see spawn).
         self.lifeline: tuple[int, int] | None = None
         self.run_id: str | None = None
+        self.gate_seen = False
         self.tokens = self.home / "demo-tokens"
         self.logs = self.home / "demo-logs"
 
@@ -318,13 +326,12 @@ class Demo:
         return self.run_id
 
     # Step 6: follow the run ------------------------------------------------------------
-    def follow(self, run_id: str) -> dict[str, Any]:
+    def follow(self, run_id: str, *, what: str = "pipeline run") -> dict[str, Any]:
         from govflow.review.inbox import list_open_gates
 
         answered_rounds: set[str] = set()
         announced: set[str] = set()
         last_state = None
-        first_gate = True
         while True:
             self.check_alive()
             with self.api() as api:
@@ -334,7 +341,7 @@ class Demo:
             state = run.get("state") or {}
             if state.get("name") != last_state:
                 last_state = state.get("name")
-                say(f"[{elapsed():6.1f} s] pipeline run {run['name']}: {last_state}")
+                say(f"[{elapsed():6.1f} s] {what} {run['name']}: {last_state}")
             for round_id in self.collecting_rounds(family) - answered_rounds:
                 answered_rounds.add(round_id)
                 self.annotate(round_id)
@@ -342,8 +349,8 @@ class Demo:
                 if gate["pause_key"] in announced:
                     continue
                 announced.add(gate["pause_key"])
-                if first_gate:
-                    first_gate = False
+                if not self.gate_seen:
+                    self.gate_seen = True
                     say(f"\nfirst review gate reached {elapsed():.1f} s after the demo started")
                 self.announce(gate)
             if state.get("type") in TERMINAL:
@@ -407,7 +414,7 @@ class Demo:
         say("The demo waits for the answer (Ctrl-C stops it; answers already given are kept).")
 
     # Step 7: the outcome ---------------------------------------------------------------
-    def report(self, run: dict[str, Any]) -> None:
+    def report(self, run: dict[str, Any]) -> str:
         state = run.get("state") or {}
         if state.get("type") != "COMPLETED":
             raise DemoError(
@@ -424,6 +431,46 @@ class Demo:
         self.govflow("lineage", version_id)
         self.govflow("audit", "verify")
         say(f"\ndone in {elapsed():.1f} s: the curated labeled version is {version_id}")
+        return version_id
+
+    # Step 8: a model under governance ----------------------------------------------------
+    def release(self, labeled_id: str) -> None:
+        """Train, evaluate and red-team a model on the labeled version; a quorum signs it
+        off (the demo prints each signer's command) and the certificate promotes it."""
+        say(
+            "\n=== the model: train on the labeled version, evaluate on evaluations/"
+            "support-intent.yaml, red-team, sign-off by two signers, promote"
+        )
+        params_file = self.home / "demo-release-params.json"
+        params_file.write_text(
+            json.dumps(
+                {"params": {"project": PARAMS["project"], "version_id": labeled_id}}, indent=2
+            )
+            + "\n"
+        )
+        run_id = self.govflow("run", RELEASE, "--params-file", display_path(params_file)).strip()
+        self.run_id = run_id
+        run = self.follow(run_id, what="release run")
+        state = run.get("state") or {}
+        if state.get("type") != "COMPLETED":
+            raise DemoError(
+                f"the release run {run['name']} ended {state.get('name')}: "
+                f"{state.get('message') or '(no message)'}"
+            )
+        aliases = json.loads(
+            self.govflow(
+                "models", "aliases", "--project", PARAMS["project"], "--json", show_stdout=False
+            )
+        )
+        production = next(
+            (a["model_version_id"] for a in aliases if a["alias"] == "production"), None
+        )
+        if production is None:
+            raise DemoError("the release ended without a model in production (a signer rejected?)")
+        self.govflow("models", "aliases", "--project", PARAMS["project"])
+        self.govflow("lineage", production)
+        self.govflow("audit", "verify")
+        say(f"\nmodel {production} is in production ({elapsed():.1f} s after the demo started)")
 
     def labeled_version(self, run_id: str) -> str | None:
         """The labeled version the run (or one of its subflows) registered, from the ledger.
@@ -693,7 +740,8 @@ def main() -> int:
         demo.ensure_roster()
         demo.start_serving()
         run_id = demo.trigger()
-        demo.report(demo.follow(run_id))
+        labeled = demo.report(demo.follow(run_id))
+        demo.release(labeled)
         return 0
     except DemoError as exc:
         print(f"\ndemo failed: {exc}", file=sys.stderr, flush=True)

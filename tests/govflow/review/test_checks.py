@@ -147,7 +147,10 @@ def test_a_choice_outside_the_gates_choices_is_rejected(ledger, people):
         item_01="real_weakness",
         item_02="maybe",
     )
-    assert verdict.reason == "no valid choice for item T2 (choose one of real_weakness, invalid_probe, escalate)"
+    assert (
+        verdict.reason
+        == "no valid choice for item T2 (choose one of real_weakness, invalid_probe, escalate)"
+    )
 
 
 def test_a_form_built_for_another_gate_is_refused_naming_that_gate(ledger, people):
