@@ -14,7 +14,9 @@ An empty bin would make the logarithm infinite. Each side's empty bins get a sha
 ``EMPTY_BIN_SHARE`` (1e-4), or a millionth of that side's smallest non-empty share when that
 share is itself at most 1e-4: Evidently's rule, so that the per-column ``psi`` drift test
 gives the same numbers as Evidently's. Shares are not renormalised afterwards (Evidently
-does not either).
+does not either). Label and confidence PSI leave out bins empty on both sides (a label
+nobody predicted, a fixed bin no confidence fell into): they say nothing about a shift,
+yet filling both sides would add a term whenever the two sides' fill values differ.
 
 Bands: below ``moderate`` (0.1) stable, from ``moderate`` to ``major`` (0.25) moderate,
 above ``major`` a major shift.
@@ -152,7 +154,8 @@ def _result(
     n_cur: int,
     settings: PsiSettings,
 ) -> PsiResult:
-    value = psi_value(ref_shares, cur_shares)
+    seen = (ref_shares > 0) | (cur_shares > 0)
+    value = psi_value(ref_shares[seen], cur_shares[seen])
     return PsiResult(
         name=name,
         psi=value,
