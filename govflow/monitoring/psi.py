@@ -20,6 +20,12 @@ yet filling both sides would add a term whenever the two sides' fill values diff
 
 Bands: below ``moderate`` (0.1) stable, from ``moderate`` to ``major`` (0.25) moderate,
 above ``major`` a major shift.
+
+PSI has no correction for sample size: two samples of one unchanged distribution still
+score about ``(k - 1) * (1/n + 1/m)`` on average (``k`` bins, ``n`` and ``m`` rows; PSI is
+close to a chi-square divergence there), 0.2 for ten bins and 64 against 150 rows. Each
+result carries that figure as ``noise_floor``; a PSI below it says nothing a sample of that
+size could not say by chance, whatever its band.
 """
 
 from __future__ import annotations
@@ -72,6 +78,12 @@ class PsiResult(BaseModel):
     current_shares: list[float]
     n_reference: int
     n_current: int
+    noise_floor: float
+
+    @property
+    def is_beyond_noise(self) -> bool:
+        """True when the PSI exceeds what sampling alone gives on average."""
+        return self.psi > self.noise_floor
 
 
 def fill_empty_bins(shares: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -156,6 +168,7 @@ def _result(
 ) -> PsiResult:
     seen = (ref_shares > 0) | (cur_shares > 0)
     value = psi_value(ref_shares[seen], cur_shares[seen])
+    noise_floor = (int(seen.sum()) - 1) * (1 / n_ref + 1 / n_cur)
     return PsiResult(
         name=name,
         psi=value,
@@ -165,6 +178,7 @@ def _result(
         current_shares=cur_shares.tolist(),
         n_reference=n_ref,
         n_current=n_cur,
+        noise_floor=noise_floor,
     )
 
 
