@@ -293,5 +293,5 @@ def _describe(exc: ValidationError) -> str:
 def _message(error: Any) -> str:
     if error["type"] == "enum":
         # A monitor config holds no secrets, so the refused name can be shown.
-        return f"unknown value {error['input']!r}; {error['msg'][0].lower()}{error['msg'][1:]}"
+        return f"unknown value {error['input']!r} ({error['msg'][0].lower()}{error['msg'][1:]})"
     return str(error["msg"]).removeprefix("Value error, ")
