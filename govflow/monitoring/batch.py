@@ -136,7 +136,7 @@ def check_batch(
         raise InputError(
             f"column {record.confidence!r} has {outside.size} value"
             f"{'s' if outside.size > 1 else ''} outside [0, 1] (first at row {first}: "
-            f"{values[first]!r})"
+            f"{float(values[first])!r})"
         )
     if model_versions is not None:
         if record.model_version not in current.columns:

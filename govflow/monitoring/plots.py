@@ -61,9 +61,12 @@ def drift_history_figure(history: pd.DataFrame) -> Figure:
             tests = "/".join(dict.fromkeys(rows["test"].astype(str)))
             ax.plot(x, scores, marker="o", color=colours[column], label=f"{column} ({tests})")
             ax.plot(
-                x, rows["threshold"].to_numpy(dtype=float), linestyle="--",
-                color=colours[column], linewidth=1,
-            )  # fmt: skip
+                x,
+                rows["threshold"].to_numpy(dtype=float),
+                linestyle="--",
+                color=colours[column],
+                linewidth=1,
+            )
         if is_p:
             ax.set_yscale("log")
             ax.set_ylabel("p-value (drift below dashed)")

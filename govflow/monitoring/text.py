@@ -233,9 +233,11 @@ def domain_classifier(
     texts = [*reference, *current]
     target = np.r_[np.zeros(len(reference), dtype=int), np.ones(len(current), dtype=int)]
     vectorizer = TfidfVectorizer(
-        preprocessor=_normalize, token_pattern=TOKEN_PATTERN, stop_words="english",
+        preprocessor=_normalize,
+        token_pattern=TOKEN_PATTERN,
+        stop_words="english",
         sublinear_tf=True,
-    )  # fmt: skip
+    )
     try:
         features = vectorizer.fit_transform(texts)
     except ValueError as exc:  # every text empty or stop words only: "empty vocabulary"
@@ -286,11 +288,11 @@ def _texts(column: str, side: str, series: pd.Series) -> pd.Series:
     if present.empty:
         raise InputError(f"column {column!r}: the {side} has no texts")
     if pd.api.types.infer_dtype(present, skipna=False) != "string":
-        is_text = present.map(lambda value: isinstance(value, str)).to_numpy(dtype=bool)
-        first = present.index[~is_text][0]
+        is_bad = series.notna() & ~series.map(lambda value: isinstance(value, str))
+        bad = np.flatnonzero(is_bad.to_numpy(dtype=bool))
         raise InputError(
-            f"column {column!r}: the {side} holds {int((~is_text).sum())} values that are not "
-            f"text (first at row {first}: {present[first]!r})"
+            f"column {column!r}: the {side} holds {bad.size} values that are not text "
+            f"(first at row {bad[0]}: {series.iat[bad[0]]!r})"
         )
     return present.astype("str").reset_index(drop=True)
 

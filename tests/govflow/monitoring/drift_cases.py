@@ -240,5 +240,9 @@ def verdict_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     return reference, current
 
 
-VERDICT_KINDS = {"amount": "numeric", "latency": "numeric", "channel": "categorical",
-                 "is_new": "binary"}  # fmt: skip
+VERDICT_KINDS = {
+    "amount": "numeric",
+    "latency": "numeric",
+    "channel": "categorical",
+    "is_new": "binary",
+}

@@ -64,8 +64,9 @@ def test_reasons_show_enough_digits_to_tell_value_and_threshold_apart() -> None:
 
 def test_a_class_without_threshold_and_no_default_is_never_sent_for_confidence() -> None:
     settings = ActivationSettings(below={"billing": 0.6})
-    result = activate(batch([("a", "bug", 0.01), ("b", None, np.nan)]), settings=settings,
-                      record=RECORD)  # fmt: skip
+    result = activate(
+        batch([("a", "bug", 0.01), ("b", None, np.nan)]), settings=settings, record=RECORD
+    )
     assert result.reasons == {}
 
 
@@ -98,10 +99,12 @@ def test_random_sample_is_decided_by_the_text_alone() -> None:
 
 def test_raising_the_sample_rate_only_adds_texts() -> None:
     frame = batch([(t, "bug", 0.9) for t, _ in texts_with_points(1000)])
-    low = set(activate(frame, settings=ActivationSettings(sample_rate=0.05), record=RECORD)
-              .positions())  # fmt: skip
-    high = set(activate(frame, settings=ActivationSettings(sample_rate=0.2), record=RECORD)
-               .positions())  # fmt: skip
+    low = set(
+        activate(frame, settings=ActivationSettings(sample_rate=0.05), record=RECORD).positions()
+    )
+    high = set(
+        activate(frame, settings=ActivationSettings(sample_rate=0.2), record=RECORD).positions()
+    )
     assert low < high
 
 

@@ -153,11 +153,14 @@ def test_load_monitor_config_refuses_a_column_listed_twice(tmp_path: Path) -> No
     ("name", "text", "message"),
     [
         ("monitor.toml", VALID, "unsupported monitor config type '.toml' (use .yaml)"),
-        ("monitor.yaml", "project: [unclosed",
-         "not valid YAML at line 1: expected ',' or ']', but got '<stream end>'"),
+        (
+            "monitor.yaml",
+            "project: [unclosed",
+            "not valid YAML at line 1: expected ',' or ']', but got '<stream end>'",
+        ),
         ("monitor.yaml", "- a\n- b\n", "expected a mapping of monitor settings at the top level"),
     ],
-)  # fmt: skip
+)
 def test_load_monitor_config_refuses_unreadable_files(
     tmp_path: Path, name: str, text: str, message: str
 ) -> None:

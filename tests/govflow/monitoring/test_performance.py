@@ -123,17 +123,29 @@ def test_realized_accuracy_without_labels_is_unknown() -> None:
 @pytest.mark.parametrize(
     ("confidence", "correct", "method", "message"),
     [
-        ([0.5] * 5, [True] * 5, "isotonic",
-         "calibration needs at least 10 evaluation rows with a confidence, got 5"),
+        (
+            [0.5] * 5,
+            [True] * 5,
+            "isotonic",
+            "calibration needs at least 10 evaluation rows with a confidence, got 5",
+        ),
         ([0.5] * 12, [1] * 12, "isotonic", "calibration needs correctness as booleans, got int64"),
-        ([0.5] * 12, [True] * 11, "isotonic",
-         "calibration needs one correctness per confidence, got 12 and 11"),
+        (
+            [0.5] * 12,
+            [True] * 11,
+            "isotonic",
+            "calibration needs one correctness per confidence, got 12 and 11",
+        ),
         ([1.5] * 12, [True] * 12, "isotonic", "calibration confidences must lie within [0, 1]"),
-        ([0.5] * 12, [True] * 12, "platt",
-         "Platt calibration needs both right and wrong predictions in the evaluation (all 12 "
-         "were right) (use isotonic calibration)"),
+        (
+            [0.5] * 12,
+            [True] * 12,
+            "platt",
+            "Platt calibration needs both right and wrong predictions in the evaluation (all 12 "
+            "were right) (use isotonic calibration)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_fit_calibration_refuses_unusable_evaluations(
     confidence: list[float], correct: list[object], method: str, message: str
 ) -> None:
