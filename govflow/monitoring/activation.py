@@ -22,6 +22,7 @@ them; a condition the config leaves out takes no part. Each selected row gets it
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +61,21 @@ def sample_point(text: str) -> float:
     return int(sha256_text(text)[:_HEX_DIGITS], 16) / _SCALE
 
 
+def _sample_points(texts: pd.Series) -> npt.NDArray[np.float64]:
+    """Return ``sample_point`` of every text (inf for a missing one), a million in ~1 s.
+
+    The first 15 hex digits are the top 60 bits of the digest's first 8 bytes; reading the
+    bytes skips formatting and parsing a hex string per row.
+    """
+    points = np.full(len(texts), np.inf)
+    sha256 = hashlib.sha256
+    for i, text in enumerate(texts.tolist()):
+        if isinstance(text, str):
+            head = sha256(text.encode("utf-8")).digest()[:8]
+            points[i] = (int.from_bytes(head, "big") >> 4) / _SCALE
+    return points
+
+
 def activate(
     frame: pd.DataFrame, *, settings: ActivationSettings, record: RecordColumns
 ) -> Activation:
@@ -90,6 +106,7 @@ def _confidence_condition(
     frame: pd.DataFrame, settings: ActivationSettings, record: RecordColumns
 ) -> tuple[npt.NDArray[np.bool_], list[str | None]]:
     labels = frame[record.predicted_label].astype("object")
+    label_values = labels.to_numpy(dtype=object)
     confidence = frame[record.confidence].to_numpy(dtype=np.float64, na_value=np.nan)
     default = np.nan if settings.default_below is None else settings.default_below
     thresholds = labels.map(settings.below).astype("float64").fillna(default).to_numpy()
@@ -104,10 +121,10 @@ def _confidence_condition(
         if not has_label[i]:
             reasons[i] = "no prediction"
         elif no_confidence[i]:
-            reasons[i] = f"no confidence for {labels.iat[i]}"
+            reasons[i] = f"no confidence for {label_values[i]}"
         else:
             shown, limit = _two_numbers(confidence[i], thresholds[i])
-            reasons[i] = f"confidence {shown} below {limit} for {labels.iat[i]}"
+            reasons[i] = f"confidence {shown} below {limit} for {label_values[i]}"
     return below, reasons
 
 
@@ -123,8 +140,5 @@ def _two_numbers(value: float, threshold: float) -> tuple[str, str]:
 def _sample_condition(
     texts: pd.Series, rate: float
 ) -> tuple[npt.NDArray[np.bool_], list[str | None]]:
-    points = np.array(
-        [sample_point(t) if isinstance(t, str) else np.inf for t in texts], dtype=np.float64
-    )
-    sampled = points < rate
+    sampled = _sample_points(texts) < rate
     return sampled, ["random sample" if hit else None for hit in sampled]

@@ -26,7 +26,9 @@ def batch(rows: list[tuple[str | None, str | None, float]]) -> pd.DataFrame:
 
 
 def texts_with_points(n: int) -> list[tuple[str, float]]:
-    texts = [f"ticket number {i}" for i in range(n)]
+    texts = [
+        f"ticket n\u00famero {i} \u2014 Ren\u00e9e" if i % 3 else f"ticket {i}" for i in range(n)
+    ]
     return [(t, sample_point(t)) for t in texts]
 
 
