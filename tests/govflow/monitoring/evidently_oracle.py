@@ -98,6 +98,39 @@ def _case(case: DriftCase) -> dict[str, object]:
     }
 
 
+def _demo_texts() -> dict[str, object]:
+    """Run Evidently's text-content drift on the demo's production batches."""
+    from evidently.legacy.calculations.stattests import (
+        abs_text_content_drift_stat_test,
+        perc_text_content_drift_stat_test,
+    )
+
+    data = RESULTS.parents[3] / "demo" / "data"
+    training = []
+    for line in (data / "support_tickets.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if row.get("text"):
+            training.append(row["text"])
+    reference = pd.Series(training)
+    results: dict[str, object] = {}
+    for number in (1, 2):
+        path = data / "production" / f"batch-{number}.jsonl"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        current = pd.Series([json.loads(line)["text"] for line in lines])
+        found = {}
+        for test in (abs_text_content_drift_stat_test, perc_text_content_drift_stat_test):
+            outcome = test(reference, current, ColumnType.Text, None)
+            found[test.name] = {
+                "roc_auc": float(outcome.drift_score),
+                "drifted": bool(outcome.drifted),
+            }
+        results[f"batch-{number}"] = found
+    return results
+
+
 def main() -> int:
     cases = {case.name: _case(case) for case in build_cases()}
     reference, current = verdict_frames()
@@ -112,6 +145,7 @@ def main() -> int:
             "share": verdict["share"],
             "scores": {c: verdict[c]["score"] for c in VERDICT_KINDS},  # type: ignore[index]
         },
+        "demo_text": _demo_texts(),
     }
     RESULTS.write_text(json.dumps(document, indent=1, allow_nan=True) + "\n", encoding="utf-8")
     print(f"wrote {len(cases)} cases and the verdict frame to {RESULTS}")
