@@ -285,7 +285,8 @@ def _numeric(name: str, reference: pd.Series, current: pd.Series) -> _Values:
 
 def _categories(reference: pd.Series, current: pd.Series) -> _Values:
     counts = [_clean(series).value_counts(dropna=True) for series in (reference, current)]
-    ref_counts, cur_counts = counts
+    # A pandas categorical counts its unused categories as 0: they are no value seen.
+    ref_counts, cur_counts = (c[c > 0] for c in counts)
     keys = list(ref_counts.index.union(cur_counts.index, sort=False))
     return _Values(
         n_reference=int(ref_counts.sum()),

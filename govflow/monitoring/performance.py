@@ -197,7 +197,7 @@ def realized_accuracy(
         raise InputError(f"{len(predicted)} predictions but {len(truth)} ground-truth labels")
     labeled = truth.notna().to_numpy()
     n = int(labeled.sum())
-    hits = predicted[labeled].astype("object").to_numpy() == truth[labeled].astype("object")
+    hits = predicted[labeled].to_numpy(dtype=object) == truth[labeled].to_numpy(dtype=object)
     k = int(np.sum(hits))
     if n == 0:
         return RealizedAccuracy(

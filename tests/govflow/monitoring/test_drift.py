@@ -293,3 +293,19 @@ def test_detect_drift_refuses_an_empty_batch() -> None:
     with pytest.raises(InputError) as caught:
         detect_drift(reference, current.iloc[:0], monitors)
     assert str(caught.value) == "the current batch is empty: there is nothing to compare"
+
+
+def test_categorical_dtype_columns_count_only_the_values_seen() -> None:
+    dtype = pd.CategoricalDtype(["email", "chat", "web_form", "fax"])
+    reference = pd.Series(["email"] * 50 + ["chat"] * 30 + ["web_form"] * 20, dtype=dtype)
+    current = pd.Series(["email"] * 20 + ["chat"] * 20 + ["web_form"] * 20, dtype=dtype)
+    result = column_drift(reference, current, ColumnMonitor(name="x", kind="categorical"))
+    plain = column_drift(
+        reference.astype(str), current.astype(str), ColumnMonitor(name="x", kind="categorical")
+    )
+    assert (result.test, result.statistic, result.p_value) == (
+        plain.test,
+        plain.statistic,
+        plain.p_value,
+    )
+    assert result.p_value == pytest.approx(chisquare([20, 20, 20], [30.0, 18.0, 12.0]).pvalue)
