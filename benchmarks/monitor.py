@@ -200,7 +200,7 @@ def batch_worker(rows: int, reference_rows: int) -> dict[str, Any]:
         MonitorConfig,
     )
     from govflow.monitoring.performance import fit_calibration
-    from govflow.monitoring.plots import distribution_png
+    from govflow.monitoring.plots import drifted_distributions
     from govflow.monitoring.report import batch_markdown
 
     reference = make_frame(reference_rows, production=False, seed=SEED)
@@ -232,11 +232,7 @@ def batch_worker(rows: int, reference_rows: int) -> dict[str, Any]:
     steps["monitor_batch"] = time.perf_counter() - start
     mark = time.perf_counter()
     markdown = batch_markdown(result)
-    pictures = [
-        distribution_png(reference[c.column], current[c.column], c)
-        for c in result.drift.columns
-        if c.drifted
-    ]
+    pictures = drifted_distributions(reference, current, result.drift)
     steps["report_and_plots"] = time.perf_counter() - mark
     total = time.perf_counter() - start
     return {

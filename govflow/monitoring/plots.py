@@ -8,7 +8,8 @@
   overlaid density histograms on shared bins for numeric columns (text columns: their
   lengths), side-by-side bars of shares for categorical and binary ones.
 
-The ``*_png`` functions render the same figures as PNG bytes.
+The ``*_png`` functions render the same figures as PNG bytes; ``drifted_distributions``
+draws one per drifted column of a batch.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pandas as pd
 
 from govflow.errors import InputError
 from govflow.monitoring.config import ColumnKind
-from govflow.monitoring.drift import ColumnDrift
+from govflow.monitoring.drift import ColumnDrift, DriftSummary
 from govflow.reports.plots import figure, to_png
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = [
     "distribution_png",
     "drift_history_figure",
     "drift_history_png",
+    "drifted_distributions",
 ]
 
 HISTORY_COLUMNS = ("batch", "column", "test", "score", "threshold", "is_p_value")
@@ -117,6 +119,17 @@ def distribution_figure(reference: pd.Series, current: pd.Series, drift: ColumnD
 def distribution_png(reference: pd.Series, current: pd.Series, drift: ColumnDrift) -> bytes:
     """Render ``distribution_figure`` as PNG bytes."""
     return to_png(distribution_figure(reference, current, drift))
+
+
+def drifted_distributions(
+    reference: pd.DataFrame, current: pd.DataFrame, summary: DriftSummary
+) -> dict[str, bytes]:
+    """Return a distribution picture (PNG) per drifted column, in the summary's order."""
+    return {
+        result.column: distribution_png(reference[result.column], current[result.column], result)
+        for result in summary.columns
+        if result.drifted
+    }
 
 
 def _numbers(series: pd.Series, kind: ColumnKind) -> np.ndarray:

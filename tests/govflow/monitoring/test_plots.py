@@ -17,6 +17,7 @@ from govflow.monitoring.plots import (
     distribution_png,
     drift_history_figure,
     drift_history_png,
+    drifted_distributions,
 )
 from govflow.monitoring.report import drift_rows
 from govflow.reports.plots import DPI
@@ -122,3 +123,10 @@ def test_distribution_of_a_text_column_shows_its_lengths(demo: DemoSetting) -> N
     assert png_size(png) == (int(6.4 * DPI), int(3.6 * DPI))
     (axis,) = distribution_figure(demo.reference["text"], demo.batches[2]["text"], text).axes
     assert axis.get_xlabel() == "text length"
+
+
+def test_drifted_distributions_draw_one_picture_per_drifted_column(demo: DemoSetting) -> None:
+    result = monitor_batch(demo.batches[2], demo.reference, demo.config)
+    pictures = drifted_distributions(demo.reference, demo.batches[2], result.drift)
+    assert list(pictures) == ["text", "predicted_label", "confidence"]
+    assert all(png_size(png) == (int(6.4 * DPI), int(3.6 * DPI)) for png in pictures.values())

@@ -200,3 +200,14 @@ def test_oov_rate_refuses_a_reference_without_words() -> None:
     with pytest.raises(InputError) as caught:
         oov_rate(["!", "a"], ["real words"], max_rate=0.1)
     assert str(caught.value) == "column 'text': the reference texts hold no words"
+
+
+def test_domain_classifier_refuses_texts_of_stop_words_only() -> None:
+    with pytest.raises(InputError) as caught:
+        domain_classifier(
+            ["the and of"] * 6,
+            ["is it the"] * 6,
+            threshold=0.55,
+            settings=DomainClassifierSettings(),
+        )
+    assert str(caught.value) == "column 'text': the texts hold no words to classify"
