@@ -50,7 +50,7 @@ from govflow.ledger.models import (
 from tests.support.prefect_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_TIMEOUT_S = 240
+DEMO_TIMEOUT_S = 420
 DECIDE = re.compile(r"^\s+(?P<command>.*\sreview decide\s.*)$")
 
 
