@@ -24,6 +24,7 @@ from govflow.evaluation.runs import Evaluation
 from govflow.evaluation.slicescan import SliceScan
 from govflow.evaluation.suites import EdgeCase, SuiteVersion
 from govflow.ledger.engine import Ledger
+from govflow.ledger.models import EvaluationRun
 
 __all__ = ["EvaluationOutcome", "resolve_suite_version", "run_evaluation"]
 
@@ -45,16 +46,26 @@ class EvaluationOutcome:
 
 
 def resolve_suite_version(
-    *, ledger: Ledger, path: Path, authors: list[str], actor: str
+    *, ledger: Ledger, path: Path, authors: list[str], actor: str, pinned: str | None = None
 ) -> tuple[SuiteVersion, str]:
-    """Return the suite file's version with the ledger's edge cases, and its ledger id."""
+    """Return the suite file's version with the ledger's edge cases, and its ledger id.
+
+    The edge cases are the newest suite version's, or those of ``pinned`` (a suite version
+    id): a flow run re-run from the top evaluates on the suite version it started with, not
+    on the one its own specialists' judgements added since.
+    """
     from govflow.evaluation.suites import load_evaluation_suite
     from govflow.ledger.evaluations import latest_suite_version, register_suite_version
+    from govflow.ledger.models import EvaluationSuiteVersion
 
     base = load_evaluation_suite(path)
     project = base.suite.project
     with ledger.reader() as session:
-        latest = latest_suite_version(session=session, project=project)
+        latest = (
+            session.get(EvaluationSuiteVersion, pinned)
+            if pinned is not None
+            else latest_suite_version(session=session, project=project)
+        )
         edge = (
             [EdgeCase.model_validate(c) for c in latest.content.get("edge_cases", [])]
             if latest is not None
@@ -133,8 +144,13 @@ def run_evaluation(
     from govflow.models.registry import load_recorded_adapter
     from govflow.records import records_to_frame
 
+    earlier = _earlier_run(ledger, flow_run_id=flow_run_id, model_version_id=model_version_id)
     version, suite_version_id = resolve_suite_version(
-        ledger=ledger, path=suite_path, authors=authors, actor=actor
+        ledger=ledger,
+        path=suite_path,
+        authors=authors,
+        actor=actor,
+        pinned=earlier.suite_version_id if earlier is not None else None,
     )
     if version.suite.project != project:
         raise InputError(
@@ -151,6 +167,9 @@ def run_evaluation(
         model_id = model.id
         text_column = str((model.details or {}).get("text_column") or "text")
     production_id = production.id if production is not None and production.id != model_id else None
+    if earlier is not None and compare_production:
+        # Re-run from the top: compare with the model that was in production the first time.
+        production_id = earlier.production_model_version_id
     slices = build_slices(frame, version, text_column=text_column)
     candidate = _predict(
         load_recorded_adapter(ledger=ledger, home=home, version_id=model_id), slices.texts
@@ -255,6 +274,27 @@ def run_evaluation(
         ],
         findings=groups,
     )
+
+
+def _earlier_run(
+    ledger: Ledger, *, flow_run_id: str | None, model_version_id: str
+) -> EvaluationRun | None:
+    """The first evaluation this flow run recorded of this model, if it is a re-run."""
+    from sqlalchemy import select
+
+
+    if flow_run_id is None:
+        return None
+    with ledger.reader() as session:
+        return session.scalars(
+            select(EvaluationRun)
+            .where(
+                EvaluationRun.flow_run_id == flow_run_id,
+                EvaluationRun.model_version_id == model_version_id,
+            )
+            .order_by(EvaluationRun.created_at)
+            .limit(1)
+        ).first()
 
 
 def _number(value: float) -> float | None:

@@ -195,8 +195,9 @@ def _run_demo(env: dict[str, str], log: Path) -> tuple[int, list[str], list[str]
         if match:
             commands.append(match["command"])
             answered = _decide(match["command"], env)
-            assert answered.returncode == 0, answered.stdout + answered.stderr
-            assert answered.stdout.startswith("accepted: "), answered.stdout
+            context = "\n".join(demo.out[-30:]) + "\n" + answered.stdout + answered.stderr
+            assert answered.returncode == 0, context
+            assert answered.stdout.startswith("accepted: "), context
     return demo.proc.wait(timeout=60), demo.out, commands
 
 

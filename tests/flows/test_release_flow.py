@@ -10,12 +10,15 @@ the one who requested the training are refused; the model's lineage reaches the 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from flows.release import ReleaseParams, release
 from govflow.domain import Role
+from govflow.evaluation.execute import run_evaluation
+from govflow.evaluation.suites import suite_path
 from govflow.ledger.engine import Ledger
 from govflow.ledger.model_versions import alias_of
 from govflow.ledger.models import (
@@ -51,6 +54,21 @@ def _gate(flows, run_id, kind, *, not_gate=None):
     gate = flows.wait_paused(run_id, not_gate=not_gate, timeout=180)
     assert gate["kind"] == kind, gate
     return gate
+
+
+def _evaluate(ledger, env, model_version_id, data_version_id, *, flow_run_id):
+    return run_evaluation(
+        ledger=ledger,
+        home=Path(env["GOVFLOW_HOME"]),
+        project=PROJECT,
+        model_version_id=model_version_id,
+        suite_path=suite_path(PROJECT),
+        data_version_id=data_version_id,
+        compare_production=True,
+        authors=[],
+        flow_run_id=flow_run_id,
+        actor="test",
+    )
 
 
 def test_release_is_rejected_by_one_signer_then_a_quorum_promotes(
@@ -112,6 +130,14 @@ def test_release_is_rejected_by_one_signer_then_a_quorum_promotes(
         assert [s.version for s in suites] == [1, 2]
         assert len(suites[1].content["edge_cases"]) == len(findings_rows)
         assert session.scalar(select(PromotionCertificate)) is None
+    # A deployed run re-runs from the top after each gate: the same flow run evaluates on the
+    # suite version it started with, so it finds its first evaluation (and its answered
+    # findings gate) again; any other run evaluates on suite v2.
+    again = _evaluate(ledger, govflow_env, rejected.model_version_id, labeled, flow_run_id=run_id)
+    assert (again.run_id, again.suite_version_id) == (rejected.evaluation_run_id, suites[0].id)
+    other = _evaluate(ledger, govflow_env, rejected.model_version_id, labeled, flow_run_id="x")
+    assert other.suite_version_id == suites[1].id
+    assert other.run_id != rejected.evaluation_run_id
     ledger.dispose()
 
     # 2. A new candidate (another seed), measured on suite v2 with the accepted weaknesses

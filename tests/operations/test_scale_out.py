@@ -88,10 +88,11 @@ def disputed(dataset: int) -> tuple[int, int]:
 def _write_datasets(folder) -> list:
     """Write the four datasets and return their configs.
 
-    1: clean. 2: four bad rows, under the 5% threshold (two quarantined at acquisition, two
-    by the suite). 3: ten re-exports reuse one ticket id: the 11 rows with it fail the
-    critical uniqueness check (a gate; the clean rows continue). 4: five tickets from an
-    unknown channel, 6.8% of the rows: only the quarantine rate fails (a gate; waived).
+    1: clean. 2: four bad rows (two quarantined at acquisition, two by the suite), 5.4% of
+    the 74 rows read, under its 6% threshold: every quarantine of a batch counts against it.
+    3: ten re-exports reuse one ticket id: the 11 rows with it fail the critical uniqueness
+    check (a gate; the clean rows continue). 4: five tickets from an unknown channel, 6.8% of
+    the rows: only the quarantine rate fails (a gate; waived).
     """
     shared = [good(n) for n in SHARED]
     own = {d: [good(1000 * d + n) for n in range(1, count + 1)] for d, count in OWN.items()}
@@ -112,7 +113,14 @@ def _write_datasets(folder) -> list:
     configs = []
     for index, lines in datasets.items():
         (folder / f"tickets-{index}").mkdir(parents=True)
-        configs.append(write_dataset(folder / f"tickets-{index}", lines, name=f"tickets-{index}"))
+        configs.append(
+            write_dataset(
+                folder / f"tickets-{index}",
+                lines,
+                name=f"tickets-{index}",
+                quarantine_threshold=0.06 if index == 2 else None,
+            )
+        )
     return configs
 
 

@@ -26,7 +26,13 @@ def ticket(number: int, **overrides) -> dict:
     )
 
 
-def write_dataset(folder: Path, lines: list[str], *, name: str = "tickets") -> Path:
+def write_dataset(
+    folder: Path,
+    lines: list[str],
+    *,
+    name: str = "tickets",
+    quarantine_threshold: float | None = None,
+) -> Path:
     data = folder / "tickets.jsonl"
     data.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     config = folder / "tickets.source.yaml"
@@ -48,6 +54,11 @@ def write_dataset(folder: Path, lines: list[str], *, name: str = "tickets") -> P
                 },
                 "chunk_size": 1000,
             }
+            | (
+                {}
+                if quarantine_threshold is None
+                else {"quarantine_threshold": quarantine_threshold}
+            )
         )
     )
     return config

@@ -97,3 +97,40 @@ def test_an_expired_used_or_stale_certificate_is_refused_with_the_reason(ledger)
         fresh = _certificate(session, "mv-3", "mv-2")
         with pytest.raises(PromotionRefused, match="expired"):
             promote(session=session, certificate_id=fresh.id, actor="flow", now=later)
+
+
+def test_a_rollback_goes_back_to_the_version_production_replaced_with_a_lead(ledger):
+    from govflow.domain import Role
+    from govflow.errors import InputError
+    from govflow.evaluation.release import certify_rollback, rollback_plan
+    from govflow.ledger.models import PromotionCertificate
+    from govflow.ledger.people import add_person
+
+    with ledger.session() as session:
+        add_person(session=session, person_id="lee", display_name="Lee", role=Role.LEAD, actor="t")
+        add_person(
+            session=session, person_id="rob", display_name="Rob", role=Role.REVIEWER, actor="t"
+        )
+        _model(session, "mv-1")
+        _model(session, "mv-2")
+        promote(session=session, certificate_id=_certificate(session, "mv-1", None).id, actor="f")
+    with pytest.raises(InputError, match="project 'p' has no earlier production version"):
+        rollback_plan(ledger=ledger, project="p")
+    with ledger.session() as session:
+        promote(session=session, certificate_id=_certificate(session, "mv-2", "mv-1").id, actor="f")
+
+    plan = rollback_plan(ledger=ledger, project="p")
+    assert (plan.current, plan.target, plan.leads) == ("mv-2", "mv-1", ["lee"])
+    request = plan.request(submitted_by=["rob"], deadline_hours=2)
+    assert (request.assignees, [i.key for i in request.items]) == (["lee"], ["p-rollback"])
+    certificate_id = certify_rollback(ledger=ledger, plan=plan, approver="lee", actor="flow")
+    with ledger.session() as session:
+        promote(session=session, certificate_id=certificate_id, actor="flow")
+        certificate = session.get(PromotionCertificate, certificate_id)
+        assert certificate is not None
+        assert (certificate.kind, certificate.previous_model_version_id) == (
+            CertificateKind.ROLLBACK,
+            "mv-2",
+        )
+        assert certificate.content["approved_by"] == "lee"
+        assert alias_of(session=session, project="p").id == "mv-1"
