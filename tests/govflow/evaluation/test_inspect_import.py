@@ -10,6 +10,7 @@ that it needs no network; inspect's data and cache folders point into the test's
 from __future__ import annotations
 
 import json
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -286,3 +287,67 @@ def test_an_inspect_run_meets_the_same_thresholds_as_govflow_runs(
     verdict = evaluation.slice("routine").verdict
     assert verdict.status == VerdictStatus.FAILED
     assert verdict.reasons == ("accuracy 0.667 below floor 0.9",)
+
+
+def test_the_cli_imports_an_inspect_log_once_and_lists_it_with_the_model(
+    logs: dict[str, Path], run_cli, govflow_env
+):
+    from govflow.ledger.engine import Ledger
+    from govflow.ledger.model_versions import register_model_version
+
+    ledger = Ledger.open(govflow_env["GOVFLOW_DATABASE_URL"])
+    with ledger.session() as session:
+        register_model_version(
+            session=session,
+            version_id="mv-outside",
+            project="support-intent",
+            adapter="openai-chat",
+            spec={"adapter": "openai-chat"},
+            seed=0,
+            training_version_id=None,
+            label_set=["billing", "bug", "account", "feature_request", "other"],
+            artifact=None,
+            details={},
+            flow_run_id=None,
+            actor="t",
+        )
+    ledger.dispose()
+
+    first = run_cli(
+        "evaluations", "import-inspect", str(logs["good"]), "--model-version", "mv-outside"
+    )
+    again = run_cli(
+        "evaluations", "import-inspect", str(logs["good"]), "--model-version", "mv-outside"
+    )
+    unknown = run_cli("evaluations", "import-inspect", str(logs["good"]), "--model-version", "mv-x")
+    wrong_slice = run_cli(
+        "evaluations",
+        "import-inspect",
+        str(logs["good"]),
+        "--model-version",
+        "mv-outside",
+        "--slice",
+        "nope",
+    )
+    listed = json.loads(run_cli("evaluations", "list", "mv-outside", "--json").out)
+    models = json.loads(run_cli("models", "list", "--json").out)
+    no_aliases = run_cli("models", "aliases")
+
+    assert first.code == 0, first.err
+    # Three samples, two right: fewer than the routine slice's min_samples.
+    assert re.fullmatch(r"evaluation run ev-[0-9a-f]{24}: insufficient_evidence\n", first.out)
+    assert again.out == first.out
+    assert unknown.code == 4
+    assert unknown.err == "Error: model version 'mv-x' not found (run `govflow models list`)\n"
+    assert wrong_slice.code == 2
+    assert wrong_slice.err == (
+        "Error: suite support-intent has no slice 'nope': "
+        "['routine', 'edge_cases', 'adversarial', 'policy']\n"
+    )
+    assert [(r["id"], r["source"], r["status"]) for r in listed] == [
+        (first.out.split()[2].rstrip(":"), "inspect_ai", "insufficient_evidence")
+    ]
+    assert [(m["id"], m["adapter"], m["aliases"]) for m in models] == [
+        ("mv-outside", "openai-chat", [])
+    ]
+    assert no_aliases.out == "no aliases yet: a release promotes a model to production\n"
