@@ -6,7 +6,8 @@ Out: everything ``train`` and ``evaluate`` record; each signer's sign-off; when 
      reached, a promotion certificate (candidate and previous production versions, suite
      version, data versions, per-slice results, red-team hit rates, signers, expiry) and
      the ``production`` alias moved with it (an audit event). A failed evaluation or any
-     rejection ends the run with the reason and moves nothing.
+     rejection ends the run with the reason and moves nothing. Releasing the model that is
+     already in production asks nobody and records nothing new (outcome ``unchanged``).
 People: specialists judge red-team findings; a quorum of signers signs the evaluation off
      (see ``flows.lifecycle``). Deployed, the run suspends at each gate.
 """
@@ -22,7 +23,7 @@ from flows.evaluate import suite_file
 from flows.lifecycle import evaluate_step, release_step
 from flows.results import ReleaseResult
 from flows.train import DEFAULT_SPEC
-from tasks.models import train_model
+from tasks.models import current_production, train_model
 
 
 class ReleaseParams(BaseModel):
@@ -49,6 +50,20 @@ def release(params: ReleaseParams) -> ReleaseResult:
         text_column=params.text_column,
         requested_by=params.requested_by,
     )
+    production = current_production(params.project)
+    if production["model_version_id"] == trained.version_id:
+        # Released before (a re-triggered release, or a re-run after the promotion): the
+        # certificate stands, so there is nothing to evaluate, sign or move again.
+        return ReleaseResult(
+            project=params.project,
+            model_version_id=trained.version_id,
+            evaluation_run_id=production["evaluation_run_id"] or "",
+            outcome="unchanged",
+            reason=f"{trained.version_id} is already in production "
+            f"(certificate {production['certificate_id']})",
+            certificate_id=production["certificate_id"],
+            production_model_version_id=trained.version_id,
+        )
     suite = suite_file(params.project, params.suite_path)
     evaluated, outcome = evaluate_step(
         project=params.project,

@@ -209,7 +209,7 @@ class ReleaseResult(BaseModel):
     project: str
     model_version_id: str
     evaluation_run_id: str
-    outcome: str  # promoted | rejected | failed
+    outcome: str  # promoted | rejected | failed | unchanged
     reason: str
     signers: list[str] = Field(default_factory=list)
     certificate_id: str | None = None

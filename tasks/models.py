@@ -25,6 +25,7 @@ from govflow.models.registry import TrainedModel
 from govflow.runtime import flow_actor
 
 __all__ = [
+    "current_production",
     "evaluate_model",
     "issue_promotion",
     "issue_rollback",
@@ -257,3 +258,23 @@ def promote_with(certificate_id: str) -> str:
     _, actor = flow_actor()
     with Ledger.open().session() as session:
         return promote(session=session, certificate_id=certificate_id, actor=actor).model_version_id
+
+
+@task(name="read-production", cache_policy=NO_CACHE, persist_result=False)
+def current_production(project: str) -> dict[str, str | None]:
+    """The model behind ``production`` and the certificate that put it there, if any."""
+    from govflow.ledger.model_versions import PRODUCTION
+    from govflow.ledger.models import ModelAlias, PromotionCertificate
+
+    with Ledger.open().reader() as session:
+        alias = session.get(ModelAlias, (project, PRODUCTION))
+        if alias is None:
+            return {"model_version_id": None, "certificate_id": None, "evaluation_run_id": None}
+        certificate = alias.certificate_id and session.get(
+            PromotionCertificate, alias.certificate_id
+        )
+        return {
+            "model_version_id": alias.model_version_id,
+            "certificate_id": alias.certificate_id,
+            "evaluation_run_id": certificate.evaluation_run_id if certificate else None,
+        }

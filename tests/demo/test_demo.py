@@ -42,8 +42,11 @@ from govflow.ledger.models import (
     AnnotationRound,
     Assignment,
     DatasetVersion,
+    EvaluationRun,
+    ModelVersion,
     Person,
     PersonStatus,
+    PromotionCertificate,
     ReviewDecision,
     ValidationRun,
 )
@@ -258,6 +261,12 @@ def test_demo_runs_end_to_end_and_a_second_run_asks_nobody(tmp_path):
                 for person in session.scalars(select(Person))
                 if person.status != PersonStatus.ACTIVE
             }
+            certificate_signers = [
+                c.content["signers"] for c in session.scalars(select(PromotionCertificate))
+            ]
+            model_trained_on = dict(
+                session.execute(select(ModelVersion.id, ModelVersion.training_version_id)).all()
+            )
     finally:
         ledger.dispose()
     # 160 lines: 4 quarantined on acquisition, 2 by the raw suite, 3 resubmissions removed.
@@ -275,6 +284,13 @@ def test_demo_runs_end_to_end_and_a_second_run_asks_nobody(tmp_path):
     assert counts["decisions"] == sum(command.count(" --set ") for command in commands)
     assert calibration == {"ann-5": PersonStatus.NEEDS_CALIBRATION}
     assert labeled is not None and labeled.stage == "labeled"
+    # The model step: trained on the labeled version, signed by the specialist and the lead.
+    production = re.search(r"^model (mv-[0-9a-f]+) is in production", text, re.MULTILINE)
+    assert production is not None, text[-3000:]
+    signers = [re.search(r"--reviewer (\S+)", c)[1] for c in commands if "approve" in c]
+    assert signers == ["spec-1", "lead-1"]
+    assert certificate_signers == [["spec-1", "lead-1"]]
+    assert model_trained_on == {production[1]: labeled_id}
 
     # The second run asks nobody and writes no new labels or decisions.
     started = time.monotonic()
@@ -286,6 +302,7 @@ def test_demo_runs_end_to_end_and_a_second_run_asks_nobody(tmp_path):
     assert commands == []
     assert not any("first review gate" in line for line in again)
     assert next(line for line in again if line.startswith("done in ")).endswith(labeled_id)
+    assert any(line.startswith(f"model {production[1]} is in production") for line in again)
     assert not _port_is_open(port)
     ledger = Ledger.open(f"sqlite:///{home / 'ledger.db'}")
     try:
@@ -301,4 +318,7 @@ def _ledger_counts(session) -> dict[str, int]:
         "annotations": session.scalar(select(func.count()).select_from(Annotation)),
         "decisions": session.scalar(select(func.count()).select_from(ReviewDecision)),
         "versions": session.scalar(select(func.count()).select_from(DatasetVersion)),
+        "models": session.scalar(select(func.count()).select_from(ModelVersion)),
+        "evaluations": session.scalar(select(func.count()).select_from(EvaluationRun)),
+        "certificates": session.scalar(select(func.count()).select_from(PromotionCertificate)),
     }

@@ -184,6 +184,19 @@ def test_release_is_rejected_by_one_signer_then_a_quorum_promotes(
         assert session.scalar(select(ModelVersion).where(ModelVersion.seed == 1)) is not None
     ledger.dispose()
 
+    # Releasing the production model again asks nobody and records nothing new.
+    future, _ = flows.start_flow(
+        release,
+        params=ReleaseParams(project=PROJECT, version_id=labeled, seed=1, requested_by="lee"),
+    )
+    repeated = future.result(timeout=180)
+    assert (repeated.outcome, repeated.reason) == (
+        "unchanged",
+        f"{promoted.model_version_id} is already in production "
+        f"(certificate {promoted.certificate_id})",
+    )
+    assert repeated.evaluation_run_id == promoted.evaluation_run_id
+
     lineage = run_cli("lineage", promoted.model_version_id, "--json")
     tree = json.loads(lineage.out)
     assert tree["aliases"] == ["production"]
