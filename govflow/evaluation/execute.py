@@ -282,7 +282,6 @@ def _earlier_run(
     """The first evaluation this flow run recorded of this model, if it is a re-run."""
     from sqlalchemy import select
 
-
     if flow_run_id is None:
         return None
     with ledger.reader() as session:

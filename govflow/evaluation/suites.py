@@ -37,6 +37,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from govflow.configfiles import describe_errors, read_mapping
 from govflow.errors import InputError
 from govflow.evaluation.metrics import Metric
 from govflow.hashing import content_hash
@@ -350,11 +351,13 @@ def suite_path(project: str, *, directory: Path | None = None) -> Path:
 def load_evaluation_suite(path: str | Path) -> SuiteVersion:
     """Load and check a suite file and its policy cases; raise ``InputError`` on any problem."""
     path = Path(path).expanduser()
-    document = _read_yaml(path)
+    document = read_mapping(
+        path, what="evaluation suite", fields="suite fields", suffixes=(".yaml", ".yml")
+    )
     try:
         suite = EvaluationSuite.model_validate(document)
     except ValidationError as exc:
-        raise InputError(f"{path}: invalid evaluation suite: {_describe(exc)}") from None
+        raise InputError(f"{path}: invalid evaluation suite: {describe_errors(exc)}") from None
     policy: tuple[PolicyCase, ...] = ()
     if suite.policy_file is not None:
         policy = load_policy_cases(path.parent / suite.policy_file, labels=suite.labels)
@@ -390,7 +393,7 @@ def load_policy_cases(path: Path, *, labels: list[str]) -> tuple[PolicyCase, ...
         try:
             case = PolicyCase.model_validate(raw)
         except ValidationError as exc:
-            raise InputError(f"{where}: invalid policy case: {_describe(exc)}") from None
+            raise InputError(f"{where}: invalid policy case: {describe_errors(exc)}") from None
         if case.expected_label not in labels:
             raise InputError(
                 f"{where}: expected_label {case.expected_label!r} is not in the suite's "
@@ -403,40 +406,3 @@ def load_policy_cases(path: Path, *, labels: list[str]) -> tuple[PolicyCase, ...
     if not cases:
         raise InputError(f"{path}: policy file holds no cases")
     return tuple(cases)
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if path.suffix.lower() not in {".yaml", ".yml"}:
-        raise InputError(f"{path}: an evaluation suite is a .yaml file")
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: evaluation suite not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read evaluation suite: {exc}") from exc
-    import yaml
-
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"{path}: not valid YAML{where}: {problem}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping of suite fields at the top level")
-    return data
-
-
-def _describe(exc: ValidationError) -> str:
-    """Render pydantic's errors as one line: ``slices[0].thresholds.ece: message; ...``."""
-    parts = []
-    for error in exc.errors(include_url=False, include_input=False):
-        location = ""
-        for part in error["loc"]:
-            if part == "[key]":  # a dict key failed (e.g. an unknown metric in thresholds)
-                continue
-            location += f"[{part}]" if isinstance(part, int) else (f".{part}" if location else part)
-        message = error["msg"].removeprefix("Value error, ")
-        parts.append(f"{location}: {message}" if location else message)
-    return "; ".join(parts)

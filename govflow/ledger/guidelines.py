@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from govflow.configfiles import describe_errors, read_mapping
 from govflow.domain import GuidelineStatus
 from govflow.errors import InputError, NotFound
 from govflow.hashing import content_hash, sha256_text
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 _PROJECT = re.compile(r"[A-Za-z0-9._-]{1,200}")
-_SUFFIXES = {".yaml", ".yml", ".json"}
+_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class _Model(BaseModel):
@@ -122,53 +123,11 @@ class GuidelineDocument(_Model):
 def load_guideline_document(path: str | Path) -> GuidelineDocument:
     """Read and validate a guideline from a ``.yaml``, ``.yml`` or ``.json`` file."""
     path = Path(path).expanduser()
-    suffix = path.suffix.lower()
-    if suffix not in _SUFFIXES:
-        raise InputError(
-            f"{path}: unsupported guideline file type {suffix!r} (use .yaml, .yml or .json)"
-        )
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: guideline file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read guideline: {exc}") from exc
-    data = _parse(path, raw, is_json=suffix == ".json")
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping of guideline fields at the top level")
+    data = read_mapping(path, what="guideline file", fields="guideline fields", suffixes=_SUFFIXES)
     try:
         return GuidelineDocument.model_validate(data)
     except ValidationError as exc:
-        raise InputError(f"{path}: invalid guideline: {_describe(exc)}") from None
-
-
-def _parse(path: Path, raw: str, *, is_json: bool) -> Any:
-    if is_json:
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from exc
-    import yaml
-
-    try:
-        return yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"{path}: not valid YAML{where}: {problem}") from exc
-
-
-def _describe(exc: ValidationError) -> str:
-    """Render pydantic's errors as one line, ``field: message; ...``, without the input."""
-    parts = []
-    for error in exc.errors(include_url=False, include_input=False):
-        location = ""
-        for part in error["loc"]:
-            location += f"[{part}]" if isinstance(part, int) else (f".{part}" if location else part)
-        message = error["msg"].removeprefix("Value error, ")
-        parts.append(f"{location}: {message}" if location else message)
-    return "; ".join(parts)
+        raise InputError(f"{path}: invalid guideline: {describe_errors(exc)}") from None
 
 
 def guideline_id_for(*, project: str, version: int) -> str:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from govflow.configfiles import describe_errors, read_mapping
 from govflow.errors import InputError
 
 __all__ = [
@@ -253,45 +254,12 @@ class MonitorConfig(_Settings):
 def load_monitor_config(path: str | Path) -> MonitorConfig:
     """Read and validate a monitor config from a YAML file."""
     path = Path(path).expanduser()
-    if path.suffix.lower() not in {".yaml", ".yml"}:
-        raise InputError(f"{path}: unsupported monitor config type {path.suffix!r} (use .yaml)")
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: monitor config not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read monitor config: {exc}") from exc
-    import yaml
-
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"{path}: not valid YAML{where}: {problem}") from exc
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping of monitor settings at the top level")
+    data = read_mapping(
+        path, what="monitor config", fields="monitor settings", suffixes=(".yaml", ".yml")
+    )
     try:
         return MonitorConfig.model_validate(data)
     except ValidationError as exc:
-        raise InputError(f"{path}: invalid monitor config: {_describe(exc)}") from None
-
-
-def _describe(exc: ValidationError) -> str:
-    """Render pydantic's errors as one line: ``field.path: message; ...``."""
-    parts = []
-    for error in exc.errors(include_url=False):
-        location = ""
-        for part in error["loc"]:
-            location += f"[{part}]" if isinstance(part, int) else (f".{part}" if location else part)
-        message = _message(error)
-        parts.append(f"{location}: {message}" if location else message)
-    return "; ".join(parts)
-
-
-def _message(error: Any) -> str:
-    if error["type"] == "enum":
-        # A monitor config holds no secrets, so the refused name can be shown.
-        return f"unknown value {error['input']!r} ({error['msg'][0].lower()}{error['msg'][1:]})"
-    return str(error["msg"]).removeprefix("Value error, ")
+        # A monitor config holds no secrets, so a refused enum name can be shown.
+        problem = describe_errors(exc, show_enum_input=True)
+        raise InputError(f"{path}: invalid monitor config: {problem}") from None

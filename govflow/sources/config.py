@@ -20,9 +20,8 @@ database password in ``SqlSource.url`` is masked in every message.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -35,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from govflow.configfiles import describe_errors, read_mapping
 from govflow.errors import InputError
 
 __all__ = [
@@ -239,65 +239,21 @@ class DatasetConfig(_Model):
 def load_dataset_config(path: str | Path) -> DatasetConfig:
     """Read and validate a dataset config from a ``.yaml``/``.yml`` or ``.toml`` file."""
     path = Path(path).expanduser()
-    data = _read_document(path)
+    data = read_mapping(
+        path, what="config file", fields="settings", suffixes=(".yaml", ".yml", ".toml")
+    )
     try:
         return DatasetConfig.model_validate(data, context={"base_dir": path.resolve().parent})
     except ValidationError as exc:
-        raise InputError(f"{path}: invalid dataset config: {_describe(exc)}") from None
+        raise InputError(
+            f"{path}: invalid dataset config: {describe_errors(exc, noise=_union_tag)}"
+        ) from None
 
 
-def _read_document(path: Path) -> dict[str, Any]:
-    suffix = path.suffix.lower()
-    if suffix not in {".yaml", ".yml", ".toml"}:
-        raise InputError(f"{path}: unsupported config type {suffix!r} (use .yaml, .yml or .toml)")
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: config file not found") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read config: {exc.strerror}") from exc
-    if suffix == ".toml":
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: not valid TOML: {exc}") from exc
-    else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise InputError(f"{path}: not valid YAML{where}: {problem}") from exc
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a mapping of settings at the top level")
-    return data
+def _union_tag(loc: tuple[int | str, ...], index: int) -> bool:
+    """Discriminated unions insert the tag ("http") after "source"; it is noise here."""
+    return index > 0 and loc[index - 1] in {"source", "pagination"} and _is_tag(loc[index])
 
 
-def _describe(exc: ValidationError) -> str:
-    """Render pydantic's errors as one line: ``field.path: message; ...`` (never the input)."""
-    parts = []
-    for error in exc.errors(include_url=False, include_input=False):
-        location = _location(error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        parts.append(f"{location}: {message}" if location else message)
-    return "; ".join(parts)
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for index, part in enumerate(loc):
-        if isinstance(part, int):
-            text += f"[{part}]"
-        # Discriminated unions insert the tag ("http") after "source"; it is noise here.
-        elif index > 0 and loc[index - 1] in {"source", "pagination"} and _is_tag(part):
-            continue
-        else:
-            text += f".{part}" if text else str(part)
-    return text
-
-
-def _is_tag(part: str) -> bool:
+def _is_tag(part: int | str) -> bool:
     return part in {"file", "http", "sql", "cursor", "page"}

@@ -152,7 +152,7 @@ def test_load_monitor_config_refuses_a_column_listed_twice(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("monitor.toml", VALID, "unsupported monitor config type '.toml' (use .yaml)"),
+        ("monitor.toml", VALID, "unsupported monitor config type '.toml' (use .yaml or .yml)"),
         (
             "monitor.yaml",
             "project: [unclosed",

@@ -262,7 +262,7 @@ def test_load_dataset_config_reports_unreadable_files(tmp_path: Path) -> None:
         f"{not_a_mapping}: expected a mapping of settings at the top level"
     )
     assert load_error(wrong_suffix) == (
-        f"{wrong_suffix}: unsupported config type '.json' (use .yaml, .yml or .toml)"
+        f"{wrong_suffix}: unsupported config file type '.json' (use .yaml, .yml or .toml)"
     )
 
 
