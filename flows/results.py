@@ -214,3 +214,56 @@ class ReleaseResult(BaseModel):
     signers: list[str] = Field(default_factory=list)
     certificate_id: str | None = None
     production_model_version_id: str | None = None
+
+
+class MonitorResult(BaseModel):
+    project: str
+    production_version_id: str
+    model_version_id: str
+    monitoring_run_id: str
+    rows: int
+    is_drifted: bool
+    drifted_columns: list[str] = Field(default_factory=list)
+    alerts: list[str] = Field(default_factory=list)  # "<kind>: <summary>"
+    interventions: list[str] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=list)
+    n_scored: int = 0
+    n_to_people: int = 0
+    verdicts: dict[str, int] = Field(default_factory=dict)
+    feedback_version_id: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        project: str,
+        production_version_id: str,
+        model_version_id: str,
+        monitoring_run_id: str,
+        result: Any,
+        alerts: list[dict[str, Any]],
+        events: list[str],
+        n_scored: int,
+        verdicts: list[Any],
+        feedback_version_id: str | None,
+    ) -> MonitorResult:
+        """Summarize a monitor run from its batch result, alerts and verdicts."""
+        counts: dict[str, int] = {}
+        for verdict in verdicts:
+            counts[verdict.verdict.value] = counts.get(verdict.verdict.value, 0) + 1
+        return cls(
+            project=project,
+            production_version_id=production_version_id,
+            model_version_id=model_version_id,
+            monitoring_run_id=monitoring_run_id,
+            rows=result.n_rows,
+            is_drifted=result.drift.drifted,
+            drifted_columns=[c.column for c in result.drift.columns if c.drifted],
+            alerts=[f"{a['kind']}: {a['summary']}" for a in alerts],
+            interventions=[a["intervention_id"] for a in alerts],
+            events=events,
+            n_scored=n_scored,
+            n_to_people=result.n_to_people,
+            verdicts=dict(sorted(counts.items())),
+            feedback_version_id=feedback_version_id,
+        )
