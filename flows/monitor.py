@@ -149,7 +149,10 @@ def monitor(params: MonitorParams) -> MonitorResult:
             alert["intervention_id"],
         )
     events = emit_alert_events(
-        recorded, project=config.project, model_version_id=prepared.model_version_id
+        recorded,
+        project=config.project,
+        model_version_id=prepared.model_version_id,
+        monitor_config=params.monitor_config,
     )
     publish_monitoring(quote(result), quote(prepared), batch=production_id, config=config)
     request = output_request(

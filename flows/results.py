@@ -267,3 +267,38 @@ class MonitorResult(BaseModel):
             verdicts=dict(sorted(counts.items())),
             feedback_version_id=feedback_version_id,
         )
+
+
+class InterveneResult(BaseModel):
+    intervention_id: str
+    project: str
+    outcome: str  # closed, open, closed already
+    left: list[str] = Field(default_factory=list)
+    reannotation_round_id: str | None = None
+    suite_version_id: str | None = None
+    evaluation_run_id: str | None = None
+    signoff: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        plan: Any,
+        *,
+        left: list[str],
+        outcome: str,
+        round_id: str | None = None,
+        suite_version_id: str | None = None,
+        evaluation_run_id: str | None = None,
+        signoff: str | None = None,
+    ) -> InterveneResult:
+        """Summarize an intervene run."""
+        return cls(
+            intervention_id=plan.id,
+            project=plan.project,
+            outcome=outcome,
+            left=left,
+            reannotation_round_id=round_id or plan.reannotation_round_id,
+            suite_version_id=suite_version_id or plan.suite_version_id,
+            evaluation_run_id=evaluation_run_id or plan.evaluation_run_id,
+            signoff=signoff,
+        )

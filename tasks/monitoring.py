@@ -211,11 +211,16 @@ def _slice_of(spec: Any, production_version_id: str, result: BatchMonitoring) ->
 
 @task(name="emit-alert-events", cache_policy=NO_CACHE, persist_result=False)
 def emit_alert_events(
-    recorded: RecordedMonitoring, *, project: str, model_version_id: str
+    recorded: RecordedMonitoring, *, project: str, model_version_id: str, monitor_config: str
 ) -> list[str]:
-    """Emit a Prefect event per new alert (``govflow.drift.detected``, ...); return their names."""
+    """Emit a Prefect event per new alert (``govflow.drift.detected``, ...); return their names.
+
+    When an ``intervene`` deployment exists, each event names it as a related resource, so
+    the automation in ``deployments/automations.yaml`` (``source: inferred``) starts it.
+    """
     from prefect.events import emit_event
 
+    related = _intervene_deployment()
     emitted = []
     for alert in recorded.alerts:
         if not alert["is_new"]:
@@ -231,7 +236,8 @@ def emit_alert_events(
                 {
                     "prefect.resource.id": f"govflow.alert.{alert['id']}",
                     "prefect.resource.role": "alert",
-                }
+                },
+                *related,
             ],
             payload={
                 "alert_id": alert["id"],
@@ -239,11 +245,32 @@ def emit_alert_events(
                 "summary": alert["summary"],
                 "intervention_id": alert["intervention_id"],
                 "monitoring_run_id": recorded.run_id,
+                "monitor_config": monitor_config,
                 "details": alert["details"],
             },
         )
         emitted.append(alert["event"])
     return emitted
+
+
+INTERVENE_DEPLOYMENT = "intervene/intervene"
+
+
+def _intervene_deployment() -> list[dict[str, str]]:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            deployment = client.read_deployment_by_name(INTERVENE_DEPLOYMENT)
+        except ObjectNotFound:
+            return []
+    return [
+        {
+            "prefect.resource.id": f"prefect.deployment.{deployment.id}",
+            "prefect.resource.role": "intervention-deployment",
+        }
+    ]
 
 
 @task(name="publish-monitoring", cache_policy=NO_CACHE, persist_result=False)

@@ -1,0 +1,336 @@
+"""Production monitoring end to end (issue #13) on the session's Prefect server and a real ledger.
+
+The demo model is trained on the demo's labeled tickets and put behind ``production``; the
+demo's two production batches (raw inputs, scored by the flow) are monitored: the first,
+like the training data, raises nothing; the second drifts and opens an intervention, which
+closes only once its re-annotation round, its new suite version and a signed re-evaluation
+are recorded. Low-confidence outputs go to reviewers, whose corrections become a
+``feedback`` version. Bad batches are refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from flows.intervene import InterveneParams, intervene
+from flows.monitor import MonitorParams, monitor
+from govflow.domain import InterventionStatus, OutputVerdict, Role, Stage
+from govflow.errors import InputError
+from govflow.ledger.datasets import parent_ids, register_frame
+from govflow.ledger.engine import Ledger
+from govflow.ledger.models import (
+    AnnotationRound,
+    DatasetVersion,
+    EvaluationSuiteVersion,
+    Intervention,
+    MonitoringAlert,
+    MonitoringRun,
+    OutputReview,
+)
+from govflow.ledger.monitoring import read_output_reviews
+from govflow.ledger.people import add_person
+from govflow.prefect_api import PrefectAPI
+from tests.support.gates import decide
+from tests.support.production import MONITOR_CONFIG, PRODUCTION_SOURCE, release_demo_model
+
+pytestmark = [pytest.mark.slow, pytest.mark.prefect]
+
+# A deadline that passes in about 2 s: nobody answers, so every output is withheld.
+NOBODY = 0.0006
+
+
+@pytest.fixture
+def production(prefect_server, roster, govflow_env, monkeypatch) -> str:
+    monkeypatch.setenv("GOVFLOW_REVIEW_POLL_INTERVAL", "1")
+    return release_demo_model(
+        govflow_env["GOVFLOW_DATABASE_URL"], Path(govflow_env["GOVFLOW_HOME"])
+    )
+
+
+def _params(batch: str | None, **overrides) -> MonitorParams:
+    return MonitorParams(
+        config_path=str(PRODUCTION_SOURCE),
+        monitor_config=str(MONITOR_CONFIG),
+        owner="olga",
+        path=batch,
+        **overrides,
+    )
+
+
+def _batch(n: int) -> str:
+    return f"data/production/batch-{n}.jsonl"
+
+
+def _events(prefix: str, timeout: float = 20) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    with PrefectAPI() as api:
+        while True:
+            page = api.post_json(
+                "/events/filter", {"filter": {"event": {"prefix": [prefix]}}, "limit": 50}
+            )
+            if page["events"] or time.monotonic() > deadline:
+                return page["events"]
+            time.sleep(0.5)
+
+
+def test_a_clean_batch_raises_nothing_and_a_drifted_batch_alerts_with_its_statistics(
+    production, govflow_env
+):
+    clean = monitor(_params(_batch(1), review_deadline_hours=NOBODY))
+    drifted = monitor(_params(_batch(2), review_deadline_hours=NOBODY))
+
+    assert (clean.is_drifted, clean.alerts, clean.interventions, clean.events) == (
+        False,
+        [],
+        [],
+        [],
+    )
+    assert (clean.rows, clean.n_scored, clean.n_to_people) == (150, 150, 8)
+    assert (clean.verdicts, clean.feedback_version_id) == ({"withheld": 8}, None)
+    assert drifted.is_drifted
+    assert drifted.drifted_columns == ["text", "predicted_label", "confidence"]
+    assert drifted.alerts == [
+        "drift: drift in 3 of 4 columns (text, predicted_label, confidence), at or above the "
+        "drift share 50%"
+    ]
+    assert drifted.events == ["govflow.drift.detected"]
+    assert drifted.verdicts == {"withheld": drifted.n_to_people}
+
+    ledger = Ledger.open(govflow_env["GOVFLOW_DATABASE_URL"])
+    with ledger.reader() as session:
+        production_version = session.get(DatasetVersion, drifted.production_version_id)
+        assert (production_version.stage, production_version.row_count) == (Stage.PRODUCTION, 150)
+        run = session.get(MonitoringRun, drifted.monitoring_run_id)
+        assert (run.model_version_id, run.is_drifted, run.reference["kind"]) == (
+            production,
+            True,
+            "training",
+        )
+        alert = session.scalars(select(MonitoringAlert)).one()
+        stats = {c["column"]: (c["test"], c["threshold"]) for c in alert.details["columns"]}
+        assert stats == {
+            "text": ("domain_classifier", 0.55),
+            "predicted_label": ("chisquare", 0.05),
+            "confidence": ("ks", 0.05),
+        }
+        recorded = {c["column"]: c["statistic"] for c in run.results["drift"]["columns"]}
+        assert {c["column"]: c["statistic"] for c in alert.details["columns"]} == {
+            name: recorded[name] for name in ("text", "predicted_label", "confidence")
+        }
+        assert recorded["channel"] < 3.84  # chi-square, 3 channels: p above 0.05
+        intervention = session.scalars(select(Intervention)).one()
+        assert (intervention.id, intervention.owner, intervention.status) == (
+            drifted.interventions[0],
+            "olga",
+            InterventionStatus.OPEN,
+        )
+        assert intervention.slice_version_id == drifted.production_version_id
+        reviews = read_output_reviews(
+            session=session, production_version_id=clean.production_version_id
+        )
+        assert {(r.verdict, r.reviewer_id, r.label) for r in reviews} == {
+            (OutputVerdict.WITHHELD, None, None)
+        }
+        assert session.scalar(select(func.count()).select_from(MonitoringRun)) == 2
+    ledger.dispose()
+    (event,) = _events("govflow.drift.detected")
+    assert event["resource"]["prefect.resource.id"] == f"govflow.intervention.{intervention.id}"
+    assert event["payload"]["kind"] == "drift"
+    assert [c["column"] for c in event["payload"]["details"]["columns"]] == [
+        "text",
+        "predicted_label",
+        "confidence",
+    ]
+
+    again = monitor(_params(_batch(2), review_deadline_hours=NOBODY))
+    assert (again.monitoring_run_id, again.interventions, again.events) == (
+        drifted.monitoring_run_id,
+        drifted.interventions,
+        [],
+    )
+
+
+def test_low_confidence_outputs_reach_a_gate_and_corrections_become_feedback(
+    production, flows, roster, run_cli, govflow_env
+):
+    future, run_id = flows.start_flow(monitor, params=_params(_batch(1)))
+    gate = flows.wait_paused(run_id, timeout=180)
+    items = gate["items"]
+    answered = decide(
+        run_cli,
+        roster,
+        run_id,
+        "bob",
+        "--all",
+        "approve",
+        f"{items[0]}=correct:billing",
+        f"{items[1]}=withhold",
+    )
+    result = future.result(timeout=180)
+
+    assert gate["kind"] == "production_output"
+    assert len(items) == 8
+    assert answered.code == 0, answered.err
+    assert result.verdicts == {"approved": 6, "corrected": 1, "withheld": 1}
+    ledger = Ledger.open(govflow_env["GOVFLOW_DATABASE_URL"])
+    with ledger.reader() as session:
+        feedback = session.get(DatasetVersion, result.feedback_version_id)
+        assert (feedback.stage, feedback.row_count) == (Stage.FEEDBACK, 7)
+        assert parent_ids(session=session, version_id=feedback.id) == [result.production_version_id]
+        assert feedback.details == {"model_version_id": production, "reviewers": ["bob"]}
+        reviews = read_output_reviews(
+            session=session, production_version_id=result.production_version_id
+        )
+        corrected = [r for r in reviews if r.verdict is OutputVerdict.CORRECTED]
+        assert [(f"row-{r.position}", r.label, r.reviewer_id) for r in corrected] == [
+            (items[0], "billing", "bob")
+        ]
+        assert session.scalar(select(func.count()).select_from(OutputReview)) == 8
+    ledger.dispose()
+
+
+def _write(folder: Path, name: str, records: list[dict]) -> str:
+    path = folder / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return str(path)
+
+
+def _scored(n: int, **overrides) -> list[dict]:
+    rows = [
+        json.loads(line)
+        for line in (PRODUCTION_SOURCE.parent / _batch(1)).read_text().splitlines()[:n]
+    ]
+    return [
+        r
+        | {
+            "predicted_label": "bug",
+            "confidence": 0.9,
+            "model_version": overrides.get("model_version", "mv-x"),
+            "scored_at": "2026-12-01T10:00:00Z",
+        }
+        | overrides
+        for r in rows
+    ]
+
+
+def test_bad_batches_are_refused_with_the_reason_and_nothing_is_registered(
+    production, govflow_env, tmp_path
+):
+    url = govflow_env["GOVFLOW_DATABASE_URL"]
+    ledger = Ledger.open(url)
+    with ledger.session() as session:
+        tiny, _ = register_frame(
+            session=session,
+            frame=__import__("pandas").DataFrame(_scored(3, model_version=production)),
+            name="window",
+            stage=Stage.PRODUCTION,
+            actor="t",
+        )
+    ledger.dispose()
+    cases = {
+        "empty": (_write(tmp_path, "empty.jsonl", []), {}),
+        "confidence": (
+            _write(tmp_path, "conf.jsonl", _scored(20, model_version=production, confidence=1.5)),
+            {},
+        ),
+        "unknown model": (
+            _write(tmp_path, "mv.jsonl", _scored(20, model_version="mv-retired")),
+            {},
+        ),
+        "missing column": (
+            _write(
+                tmp_path,
+                "nochannel.jsonl",
+                [{k: v for k, v in r.items() if k != "channel"} for r in _scored(20)],
+            ),
+            {},
+        ),
+        "small reference": (
+            _write(tmp_path, "ok.jsonl", _scored(20, model_version=production)),
+            {"reference_version_id": tiny.id},
+        ),
+    }
+    messages = {}
+    for name, (path, extra) in cases.items():
+        with pytest.raises(InputError) as caught:
+            monitor(_params(path, review_deadline_hours=NOBODY, **extra))
+        messages[name] = str(caught.value)
+
+    assert messages["empty"] == "the production batch is empty: there is nothing to monitor"
+    assert messages["confidence"] == (
+        "column 'confidence' has 20 values outside [0, 1] (first at row 0: 1.5)"
+    )
+    assert messages["unknown model"] == (
+        "20 rows name a model version the ledger does not know: 'mv-retired'"
+    )
+    assert messages["missing column"].startswith("the current batch has no column 'channel'")
+    assert messages["small reference"] == (
+        "column 'text': the domain classifier needs at least 5 texts on each side (5-fold), "
+        "the reference has 3"
+    )
+    ledger = Ledger.open(url)
+    with ledger.reader() as session:
+        names = set(session.scalars(select(DatasetVersion.name)))
+        assert "support_tickets_production" not in names
+        assert session.scalar(select(func.count()).select_from(MonitoringRun)) == 0
+    ledger.dispose()
+
+
+@pytest.fixture
+def signers(roster, govflow_env, tmp_path):
+    """The roster plus a second specialist, so a quorum of two can sign."""
+    ledger = Ledger.open(govflow_env["GOVFLOW_DATABASE_URL"])
+    with ledger.session() as session:
+        _, token = add_person(
+            session=session, person_id="sue", display_name="Sue", role=Role.SPECIALIST, actor="t"
+        )
+    ledger.dispose()
+    (tmp_path / "sue.token").write_text(token + "\n")
+    return roster | {"sue": tmp_path / "sue.token"}
+
+
+def test_an_intervention_opens_its_round_and_suite_version_and_closes_once_signed(
+    production, flows, signers, run_cli, govflow_env
+):
+    drifted = monitor(_params(_batch(2), review_deadline_hours=NOBODY))
+    (intervention_id,) = drifted.interventions
+    params = InterveneParams(intervention_id=intervention_id, monitor_config=str(MONITOR_CONFIG))
+    future, run_id = flows.start_flow(intervene, params=params)
+    gate = flows.wait_paused(run_id, timeout=180)
+    while gate["kind"] == "edge_case":
+        assert decide(run_cli, signers, run_id, "sam", "--all", "invalid_probe").code == 0
+        gate = flows.wait_paused(run_id, not_gate=gate["gate_id"], timeout=180)
+    assert gate["kind"] == "evaluation_signoff"
+    before = run_cli("interventions", "show", intervention_id)
+    refused = run_cli("interventions", "close", intervention_id)
+    assert decide(run_cli, signers, run_id, "sue", "--all", "approve").code == 0
+    gate = flows.wait_paused(run_id, not_gate=gate["gate_id"], timeout=180)
+    assert decide(run_cli, signers, run_id, "sam", "--all", "approve").code == 0
+    result = future.result(timeout=180)
+
+    ledger = Ledger.open(govflow_env["GOVFLOW_DATABASE_URL"])
+    with ledger.reader() as session:
+        found = session.get(Intervention, intervention_id)
+        round_ = session.get(AnnotationRound, found.reannotation_round_id)
+        sliced = session.get(DatasetVersion, round_.dataset_version_id)
+        suite = session.get(EvaluationSuiteVersion, found.suite_version_id)
+        assert sliced.stage is Stage.REANNOTATION
+        assert parent_ids(session=session, version_id=sliced.id) == [drifted.production_version_id]
+        origins = {case["origin"] for case in suite.content["edge_cases"]}
+        assert f"production:{drifted.production_version_id}" in origins
+        assert found.suite_version_hash == suite.content_hash
+        assert (found.status, result.outcome, result.left) == (
+            InterventionStatus.CLOSED,
+            "closed",
+            [],
+        )
+    ledger.dispose()
+    assert before.code == 0, before.err
+    assert "left: sign-off of re-evaluation" in before.out
+    assert refused.code == 1
+    assert refused.err.startswith(f"Error: intervention {intervention_id} cannot close")
