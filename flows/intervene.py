@@ -51,6 +51,10 @@ class InterveneParams(BaseModel):
     annotation_deadline_hours: float = Field(default=72, gt=0)
     review_deadline_hours: float = Field(default=48, gt=0)
     export_dir: str | None = None
+    reevaluate: bool = Field(
+        default=True,
+        description="Re-evaluate and ask for sign-off now; false stops after steps 1 and 2.",
+    )
 
 
 @flow(name="intervene", persist_result=True)
@@ -89,6 +93,11 @@ def intervene(params: InterveneParams) -> InterveneResult:
             plan, monitor_config=params.monitor_config, suite_path=suite_path
         )
         record_requirement(plan.id, requirement="suite_version", value=suite_id)
+    if not params.reevaluate:
+        left = close_if_done(plan.id)
+        return InterveneResult.of(
+            plan, left=left, outcome="open", round_id=round_id, suite_version_id=suite_id
+        )
     evaluated, outcome = evaluate_step(
         project=plan.project,
         model_version_id=plan.model_version_id,

@@ -61,10 +61,24 @@ class MonitorParams(BaseModel):
         default=None,
         description="A production version to compare with (default: the training version).",
     )
+    scored_at: str | None = Field(
+        default=None,
+        description="The time stamped on rows this run scores (default: the run's scheduled "
+        "start, so a run re-executed from the top scores identically).",
+    )
     review_deadline_hours: float = Field(default=48, gt=0)
     waiver_days: int = Field(default=30, ge=1)
     chunk_size: int | None = Field(default=None, ge=100)
     data_docs: bool = False
+
+
+def scheduled_start() -> str:
+    """Return this flow run's scheduled start as canonical UTC text."""
+    from prefect.runtime import flow_run
+
+    from govflow.hashing import canonical_time
+
+    return canonical_time(flow_run.scheduled_start_time)
 
 
 @flow(name="monitor", persist_result=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
@@ -90,7 +104,11 @@ def monitor(params: MonitorParams) -> MonitorResult:
     config = load_monitor_config(params.monitor_config)
     acquisition = acquire_source(source)
     prepared = prepare_batch(
-        quote(acquisition.frame), config, reference_version_id=params.reference_version_id
+        quote(acquisition.frame),
+        config,
+        reference_version_id=params.reference_version_id,
+        scored_at=params.scored_at or scheduled_start(),
+        acquired={"rows_in": acquisition.rows_in, "reasons": acquisition.reason_counts()},
     )
     scored = dataclasses.replace(acquisition, frame=prepared.frame)
     raw = record_acquisition(quote(scored), source)
@@ -182,6 +200,7 @@ def monitor(params: MonitorParams) -> MonitorResult:
         alerts=recorded.alerts,
         events=events,
         n_scored=prepared.n_scored,
+        scored_at=params.scored_at or scheduled_start(),
         verdicts=verdicts,
         feedback_version_id=feedback_id,
     )

@@ -228,6 +228,7 @@ class MonitorResult(BaseModel):
     interventions: list[str] = Field(default_factory=list)
     events: list[str] = Field(default_factory=list)
     n_scored: int = 0
+    scored_at: str | None = None
     n_to_people: int = 0
     verdicts: dict[str, int] = Field(default_factory=dict)
     feedback_version_id: str | None = None
@@ -244,6 +245,7 @@ class MonitorResult(BaseModel):
         alerts: list[dict[str, Any]],
         events: list[str],
         n_scored: int,
+        scored_at: str | None,
         verdicts: list[Any],
         feedback_version_id: str | None,
     ) -> MonitorResult:
@@ -263,6 +265,7 @@ class MonitorResult(BaseModel):
             interventions=[a["intervention_id"] for a in alerts],
             events=events,
             n_scored=n_scored,
+            scored_at=scored_at,
             n_to_people=result.n_to_people,
             verdicts=dict(sorted(counts.items())),
             feedback_version_id=feedback_version_id,
@@ -302,3 +305,19 @@ class InterveneResult(BaseModel):
             evaluation_run_id=evaluation_run_id or plan.evaluation_run_id,
             signoff=signoff,
         )
+
+
+class ScoreResult(BaseModel):
+    rows: int
+    n_scored: int
+    rows_quarantined: int
+    model_version_id: str
+    output_path: str
+
+
+class AuditResult(BaseModel):
+    project: str
+    version_id: str
+    finding: dict[str, Any]
+    alert: str | None = None
+    intervention_id: str | None = None

@@ -21,6 +21,7 @@ __all__ = [
     "publish_monitoring",
     "record_feedback",
     "record_monitoring",
+    "score_records",
 ]
 
 
@@ -47,7 +48,12 @@ def _records_frame(session: Any, version_id: str) -> pd.DataFrame:
 
 @task(name="prepare-production-batch", cache_policy=NO_CACHE, persist_result=False)
 def prepare_batch(
-    frame: pd.DataFrame, config: MonitorConfig, *, reference_version_id: str | None
+    frame: pd.DataFrame,
+    config: MonitorConfig,
+    *,
+    reference_version_id: str | None,
+    scored_at: str,
+    acquired: dict[str, Any] | None = None,
 ) -> PreparedBatch:
     """Score rows without predictions, build the reference, and judge the batch as a dry run.
 
@@ -57,28 +63,26 @@ def prepare_batch(
     """
     from govflow.domain import Stage
     from govflow.errors import InputError
-    from govflow.hashing import canonical_time
     from govflow.ledger.datasets import get_version
-    from govflow.ledger.model_versions import alias_of, list_model_versions
-    from govflow.ledger.models import utcnow
-    from govflow.models.registry import load_recorded_adapter
+    from govflow.ledger.model_versions import get_model_version, list_model_versions
+    from govflow.models.registry import load_production_adapter
     from govflow.monitoring.batch import monitor_batch
     from govflow.monitoring.production import build_reference, score_missing
     from govflow.settings import get_settings
 
     if frame.empty:
-        raise InputError("the production batch is empty: there is nothing to monitor")
+        raise InputError(
+            "the production batch is empty: there is nothing to monitor" + _read_note(acquired)
+        )
     ledger = Ledger.open()
     home = get_settings().home
+    model_version_id, adapter = load_production_adapter(
+        ledger=ledger, home=home, project=config.project
+    )
     with ledger.reader() as session:
-        production = alias_of(session=session, project=config.project)
-        if production is None:
-            raise InputError(
-                f"project {config.project} has no model behind the production alias",
-                hint="release a model first (govflow run release)",
-            )
-        model_version_id = production.id
-        training_id = production.training_version_id
+        training_id = get_model_version(
+            session=session, version_id=model_version_id
+        ).training_version_id
         known = [m.id for m in list_model_versions(session=session, project=config.project)]
         if training_id is None:
             raise InputError(f"model {model_version_id} has no training version to compare with")
@@ -93,13 +97,12 @@ def prepare_batch(
                 )
             window = _records_frame(session, chosen.id)
             reference_version_id = chosen.id
-    adapter = load_recorded_adapter(ledger=ledger, home=home, version_id=model_version_id)
     scored, n_scored = score_missing(
         frame,
         adapter,
         model_version_id=model_version_id,
         record=config.record,
-        scored_at=canonical_time(utcnow()),
+        scored_at=scored_at,
     )
     built = build_reference(training, adapter, config=config)
     if window is not None:
@@ -122,6 +125,37 @@ def prepare_batch(
         n_scored=n_scored,
         preview=preview,
     )
+
+
+@task(name="score-records", cache_policy=NO_CACHE, persist_result=False)
+def score_records(
+    frame: pd.DataFrame, config: MonitorConfig, *, scored_at: str
+) -> tuple[pd.DataFrame, int, str]:
+    """Score rows without predictions with the production model; return the frame, how many
+    were scored, and the model version."""
+    from govflow.models.registry import load_production_adapter
+    from govflow.monitoring.production import score_missing
+    from govflow.settings import get_settings
+
+    model_version_id, adapter = load_production_adapter(
+        ledger=Ledger.open(), home=get_settings().home, project=config.project
+    )
+    scored, n = score_missing(
+        frame,
+        adapter,
+        model_version_id=model_version_id,
+        record=config.record,
+        scored_at=scored_at,
+    )
+    return scored, n, model_version_id
+
+
+def _read_note(acquired: dict[str, Any] | None) -> str:
+    if not acquired or not acquired["rows_in"]:
+        return ""
+    n = acquired["rows_in"]
+    reasons = ", ".join(f"{check} {count}" for check, count in acquired["reasons"].items())
+    return f" ({n} row{'s' if n != 1 else ''} read, quarantined at acquisition: {reasons})"
 
 
 @dataclass(frozen=True)

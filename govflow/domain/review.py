@@ -46,6 +46,7 @@ class ReviewKind(enum.StrEnum):
     SYNTHETIC_SAMPLE = "synthetic_sample"
     EVALUATION_SIGNOFF = "evaluation_signoff"
     PROMOTION_APPROVAL = "promotion_approval"
+    LABEL_AUDIT = "label_audit"
 
 
 class Outcome(enum.StrEnum):
@@ -118,6 +119,17 @@ POLICIES: dict[ReviewKind, KindPolicy] = {
         timeout_choice="reject",
         timeout_meaning="nothing is promoted",
     ),
+    ReviewKind.LABEL_AUDIT: KindPolicy(
+        question=(
+            "Give the correct label of each sampled item (its recorded label is shown), or "
+            "`unjudged` if it cannot be told."
+        ),
+        choices=("unjudged",),  # after the label set, supplied per gate
+        timeout_choice="unjudged",
+        timeout_meaning="the item is not counted in the label error rate",
+        escalate_on_timeout=False,
+        allows_escalation=False,
+    ),
 }
 
 
@@ -127,6 +139,10 @@ def choices_for(
     """Return the choices a reviewer has at ``tier``: escalation only below the top tier."""
     policy = POLICIES[kind]
     base = tuple(labels) if kind is ReviewKind.CONTESTED_ANNOTATION else policy.choices
+    if kind is ReviewKind.LABEL_AUDIT:
+        if not labels:
+            raise ValueError("a label-audit gate needs the project's label set")
+        base = (*labels, *policy.choices)
     if kind is ReviewKind.PRODUCTION_OUTPUT:
         if not labels:
             raise ValueError("a production-output gate needs the model's label set")

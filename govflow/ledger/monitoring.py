@@ -55,6 +55,7 @@ __all__ = [
     "open_intervention",
     "read_output_reviews",
     "record_alert",
+    "record_label_audit",
     "record_monitoring_run",
     "record_output_reviews",
     "record_reannotation_round",
@@ -552,3 +553,18 @@ def latest_runs(*, session: Session, project: str | None = None) -> list[Monitor
             seen.add(run.model_version_id)
             latest.append(run)
     return latest
+
+
+def record_label_audit(
+    *, session: Session, version_id: str, finding: dict[str, Any], gate_id: str, actor: str
+) -> None:
+    """Record that specialists audited a labeled version, and what they found (an event)."""
+    if session.get(DatasetVersion, version_id) is None:
+        raise NotFound("dataset version", version_id)
+    append_event(
+        session=session,
+        actor=actor,
+        action="dataset.audited",
+        subject=version_id,
+        details={"review_task_id": gate_id, **finding},
+    )

@@ -316,14 +316,17 @@ def slice_positions(
     audit_rate: float,
     seed: int,
 ) -> list[int]:
-    """Return a stratified, seeded sample (``per_label`` rows per predicted label) plus the
-    rows whose text falls in the deterministic audit sample at ``audit_rate``; ascending."""
+    """Return a stratified, seeded sample (``per_label`` rows per predicted label, or per
+    label where there are no predictions) plus the rows whose text falls in the
+    deterministic audit sample at ``audit_rate``; ascending."""
     from govflow.monitoring.activation import sample_point
 
     if per_label < 1:
         raise InputError(f"per_label must be at least 1, got {per_label}")
     rng = np.random.default_rng(seed)
-    labels = frame[record.predicted_label].astype("object").fillna("<none>")
+    # A labeled version (an audit's slice) has no predictions: stratify by its labels.
+    by = record.predicted_label if record.predicted_label in frame.columns else record.label
+    labels = frame[by].astype("object").fillna("<none>")
     chosen: set[int] = set()
     for label in sorted(labels.unique(), key=str):
         positions = np.flatnonzero((labels == label).to_numpy())

@@ -69,7 +69,7 @@ def test_monitor_status_prints_the_latest_run_of_each_model(run_cli, govflow_env
 
 
 def test_interventions_list_show_and_a_refused_close(run_cli, govflow_env):
-    batch, _, iv = _seed(govflow_env["GOVFLOW_DATABASE_URL"])
+    _, _, iv = _seed(govflow_env["GOVFLOW_DATABASE_URL"])
 
     listed = run_cli("interventions", "list")
     shown = run_cli("interventions", "show", iv[:10])

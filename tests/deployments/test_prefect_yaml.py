@@ -21,7 +21,10 @@ def test_prefect_yaml_declares_the_expected_deployments():
         ("signoff", "flows/signoff.py:signoff"),
         ("monitor-hourly", "flows/monitor.py:monitor"),
         ("monitor", "flows/monitor.py:monitor"),
+        ("score", "flows/score.py:score"),
         ("intervene", "flows/intervene.py:intervene"),
+        ("audit-weekly", "flows/audit.py:audit"),
+        ("audit", "flows/audit.py:audit"),
     ]
     assert SPECS[0].crons == [("0 2 * * *", "UTC")]
 

@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from flows.audit import AuditParams, audit
 from flows.intervene import InterveneParams, intervene
 from flows.monitor import MonitorParams, monitor
+from flows.score import ScoreParams, score
 from govflow.domain import InterventionStatus, OutputVerdict, Role, Stage
 from govflow.errors import InputError
 from govflow.ledger.datasets import parent_ids, register_frame
@@ -147,7 +149,8 @@ def test_a_clean_batch_raises_nothing_and_a_drifted_batch_alerts_with_its_statis
         "confidence",
     ]
 
-    again = monitor(_params(_batch(2), review_deadline_hours=NOBODY))
+    # The same run again (as after a suspend: same scoring time): nothing new, no event.
+    again = monitor(_params(_batch(2), review_deadline_hours=NOBODY, scored_at=drifted.scored_at))
     assert (again.monitoring_run_id, again.interventions, again.events) == (
         drifted.monitoring_run_id,
         drifted.interventions,
@@ -168,9 +171,12 @@ def test_low_confidence_outputs_reach_a_gate_and_corrections_become_feedback(
         "bob",
         "--all",
         "approve",
+        "--set",
         f"{items[0]}=correct:billing",
+        "--set",
         f"{items[1]}=withhold",
     )
+    assert answered.code == 0, answered.err
     result = future.result(timeout=180)
 
     assert gate["kind"] == "production_output"
@@ -194,9 +200,41 @@ def test_low_confidence_outputs_reach_a_gate_and_corrections_become_feedback(
     ledger.dispose()
 
 
+def test_scored_records_are_monitored_without_scoring_them_again(production, tmp_path):
+    scored = score(
+        ScoreParams(
+            config_path=str(PRODUCTION_SOURCE),
+            monitor_config=str(MONITOR_CONFIG),
+            path=_batch(1),
+            output_path=str(tmp_path / "scored.jsonl"),
+            scored_at="2026-12-01T10:00:00Z",
+        )
+    )
+    records = [json.loads(line) for line in (tmp_path / "scored.jsonl").read_text().splitlines()]
+    monitored = monitor(_params(str(tmp_path / "scored.jsonl"), review_deadline_hours=NOBODY))
+
+    assert (scored.rows, scored.n_scored, scored.model_version_id) == (150, 150, production)
+    assert {(r["model_version"], r["scored_at"]) for r in records} == {
+        (production, "2026-12-01T10:00:00Z")
+    }
+    assert all(0 <= r["confidence"] <= 1 and r["predicted_label"] for r in records)
+    assert (monitored.n_scored, monitored.rows, monitored.alerts) == (0, 150, [])
+
+
 def _write(folder: Path, name: str, records: list[dict]) -> str:
     path = folder / name
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return str(path)
+
+
+def _without_channel(folder: Path) -> str:
+    """A production source config that does not declare the monitored ``channel`` column."""
+    import yaml
+
+    config = yaml.safe_load(PRODUCTION_SOURCE.read_text())
+    config["columns"] = [c for c in config["columns"] if c["name"] != "channel"]
+    path = folder / "nochannel.source.yaml"
+    path.write_text(yaml.safe_dump(config))
     return str(path)
 
 
@@ -233,7 +271,7 @@ def test_bad_batches_are_refused_with_the_reason_and_nothing_is_registered(
         )
     ledger.dispose()
     cases = {
-        "empty": (_write(tmp_path, "empty.jsonl", []), {}),
+        "no rows": (_write(tmp_path, "notext.jsonl", [{"record_id": "P9", "channel": "chat"}]), {}),
         "confidence": (
             _write(tmp_path, "conf.jsonl", _scored(20, model_version=production, confidence=1.5)),
             {},
@@ -243,12 +281,8 @@ def test_bad_batches_are_refused_with_the_reason_and_nothing_is_registered(
             {},
         ),
         "missing column": (
-            _write(
-                tmp_path,
-                "nochannel.jsonl",
-                [{k: v for k, v in r.items() if k != "channel"} for r in _scored(20)],
-            ),
-            {},
+            _write(tmp_path, "nochannel.jsonl", _scored(20, model_version=production)),
+            {"config_path": _without_channel(tmp_path)},
         ),
         "small reference": (
             _write(tmp_path, "ok.jsonl", _scored(20, model_version=production)),
@@ -258,10 +292,13 @@ def test_bad_batches_are_refused_with_the_reason_and_nothing_is_registered(
     messages = {}
     for name, (path, extra) in cases.items():
         with pytest.raises(InputError) as caught:
-            monitor(_params(path, review_deadline_hours=NOBODY, **extra))
+            monitor(_params(path, review_deadline_hours=NOBODY).model_copy(update=extra))
         messages[name] = str(caught.value)
 
-    assert messages["empty"] == "the production batch is empty: there is nothing to monitor"
+    assert messages["no rows"] == (
+        "the production batch is empty: there is nothing to monitor (1 row read, quarantined "
+        "at acquisition: missing_required 1)"
+    )
     assert messages["confidence"] == (
         "column 'confidence' has 20 values outside [0, 1] (first at row 0: 1.5)"
     )
@@ -334,3 +371,62 @@ def test_an_intervention_opens_its_round_and_suite_version_and_closes_once_signe
     assert "left: sign-off of re-evaluation" in before.out
     assert refused.code == 1
     assert refused.err.startswith(f"Error: intervention {intervention_id} cannot close")
+
+
+def _labels_of_training(url: str, model_version_id: str) -> list[str]:
+    from govflow.ledger.datasets import read_version_records
+    from govflow.ledger.models import ModelVersion
+
+    ledger = Ledger.open(url)
+    with ledger.reader() as session:
+        training = session.get(ModelVersion, model_version_id).training_version_id
+        records = read_version_records(session=session, version_id=training)
+    ledger.dispose()
+    return [r["label"] for r in records]
+
+
+def test_an_audit_above_tolerance_opens_an_intervention_with_the_error_rate(
+    production, flows, roster, run_cli, govflow_env
+):
+    params = AuditParams(
+        project="support-intent",
+        monitor_config=str(MONITOR_CONFIG),
+        owner="olga",
+        per_label=1,
+        seed=3,
+    )
+    future, run_id = flows.start_flow(audit, params=params)
+    gate = flows.wait_paused(run_id, timeout=180)
+    labels = _labels_of_training(govflow_env["GOVFLOW_DATABASE_URL"], production)
+    recorded = {key: labels[int(key.removeprefix("row-"))] for key in gate["items"]}
+    first = gate["items"][0]
+    wrong = {first: "other" if recorded[first] != "other" else "bug"}
+    answered = decide(
+        run_cli,
+        roster,
+        run_id,
+        "sam",
+        *[
+            arg
+            for key in gate["items"]
+            for arg in ("--set", f"{key}={wrong.get(key, recorded[key])}")
+        ],
+    )
+    assert answered.code == 0, answered.err
+    result = future.result(timeout=180)
+
+    assert (gate["kind"], len(gate["items"]), gate["assignees"]) == ("label_audit", 5, ["sam"])
+    finding = result.finding
+    assert (finding["n_sampled"], finding["n_judged"], finding["n_wrong"]) == (5, 5, 1)
+    assert finding["error_rate"] == pytest.approx(0.2)
+    assert finding["ci_low"] < 0.2 < finding["ci_high"]
+    assert result.alert.startswith("label error rate 20.0% above 5.0% (1 of 5 audited labels")
+    ledger = Ledger.open(govflow_env["GOVFLOW_DATABASE_URL"])
+    with ledger.reader() as session:
+        opened = session.get(Intervention, result.intervention_id)
+        assert (opened.trigger.value, opened.owner, opened.slice_version_id) == (
+            "label_errors",
+            "olga",
+            result.version_id,
+        )
+    ledger.dispose()
