@@ -63,8 +63,8 @@ class MonitorParams(BaseModel):
     )
     scored_at: str | None = Field(
         default=None,
-        description="The time stamped on rows this run scores (default: the run's scheduled "
-        "start, so a run re-executed from the top scores identically).",
+        description="The time stamped on rows this run scores (default: when the run was "
+        "created, so a run re-executed from the top scores identically).",
     )
     review_deadline_hours: float = Field(default=48, gt=0)
     waiver_days: int = Field(default=30, ge=1)
@@ -72,13 +72,20 @@ class MonitorParams(BaseModel):
     data_docs: bool = False
 
 
-def scheduled_start() -> str:
-    """Return this flow run's scheduled start as canonical UTC text."""
-    from prefect.runtime import flow_run
+def scoring_time() -> str:
+    """Return when this flow run was created, as canonical UTC text.
+
+    Stable for the run's life: a run that suspends is re-executed from the top (and
+    rescheduled), and must score its batch identically to find what it recorded.
+    """
+    from prefect.context import FlowRunContext
 
     from govflow.hashing import canonical_time
+    from govflow.ledger.models import utcnow
 
-    return canonical_time(flow_run.scheduled_start_time)
+    context = FlowRunContext.get()
+    created = context.flow_run.created if context and context.flow_run else None
+    return canonical_time(created or utcnow())
 
 
 @flow(name="monitor", persist_result=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
@@ -107,7 +114,7 @@ def monitor(params: MonitorParams) -> MonitorResult:
         quote(acquisition.frame),
         config,
         reference_version_id=params.reference_version_id,
-        scored_at=params.scored_at or scheduled_start(),
+        scored_at=params.scored_at or scoring_time(),
         acquired={"rows_in": acquisition.rows_in, "reasons": acquisition.reason_counts()},
     )
     scored = dataclasses.replace(acquisition, frame=prepared.frame)
@@ -200,7 +207,7 @@ def monitor(params: MonitorParams) -> MonitorResult:
         alerts=recorded.alerts,
         events=events,
         n_scored=prepared.n_scored,
-        scored_at=params.scored_at or scheduled_start(),
+        scored_at=params.scored_at or scoring_time(),
         verdicts=verdicts,
         feedback_version_id=feedback_id,
     )

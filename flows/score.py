@@ -30,14 +30,14 @@ class ScoreParams(BaseModel):
     output_path: str = Field(description="Where to write the scored records (JSONL).")
     path: str | None = Field(default=None, description="A file source's file to read instead.")
     scored_at: str | None = Field(
-        default=None, description="The scoring time to stamp (default: the run's scheduled start)."
+        default=None, description="The scoring time to stamp (default: when the run was created)."
     )
 
 
 @flow(name="score", persist_result=True)
 def score(params: ScoreParams) -> ScoreResult:
     """Score raw production inputs with the production model and write the records."""
-    from flows.monitor import scheduled_start
+    from flows.monitor import scoring_time
     from govflow.monitoring.config import load_monitor_config
     from govflow.records import frame_to_records
     from govflow.sources.config import load_dataset_config
@@ -48,7 +48,7 @@ def score(params: ScoreParams) -> ScoreResult:
     config = load_monitor_config(params.monitor_config)
     acquisition = acquire_source(source)
     scored, n_scored, model_version_id = score_records(
-        quote(acquisition.frame), config, scored_at=params.scored_at or scheduled_start()
+        quote(acquisition.frame), config, scored_at=params.scored_at or scoring_time()
     )
     write_jsonl(Path(params.output_path), frame_to_records(scored))
     return ScoreResult(
