@@ -108,10 +108,11 @@ def main() -> int:
         demo.govflow("interventions", "list")
         demo.govflow("interventions", "show", intervention)
         say(
-            "\nTo close it: annotate the round (`govflow run annotate/annotate`), then "
-            "re-evaluate and sign off:\n"
+            f"\nTo close it: label round {opened.reannotation_round_id} (`govflow annotations "
+            "export` / `import`), then re-evaluate the production model and sign it off:\n"
             f"  {demo.cli_prefix()} run intervene/intervene --param "
-            f"intervention_id={intervention} --param monitor_config=monitoring/{PROJECT}.yaml"
+            f"params.intervention_id={intervention} --param "
+            f"params.monitor_config=monitoring/{PROJECT}.yaml"
         )
         return 0
     except DemoError as exc:
