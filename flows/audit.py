@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from flows.results import AuditResult
 from tasks.audit import plan_audit, record_audit
+from tasks.monitoring import intervene_deployment_resources
 
 
 class AuditParams(BaseModel):
@@ -82,6 +83,7 @@ def audit(params: AuditParams) -> AuditResult:
                     "prefect.resource.id": f"govflow.intervention.{alert['intervention_id']}",
                     "govflow.project": params.project,
                 },
+                related=intervene_deployment_resources(),
                 payload={
                     "alert_id": alert["id"],
                     "summary": alert["summary"],

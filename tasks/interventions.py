@@ -34,6 +34,8 @@ class InterventionPlan:
     suite_version_id: str | None
     evaluation_run_id: str | None
     is_closed: bool
+    trigger: str
+    slice: dict[str, Any]
 
 
 @task(name="intervention-plan", cache_policy=NO_CACHE, persist_result=False)
@@ -59,6 +61,8 @@ def intervention_plan(intervention_id: str) -> InterventionPlan:
             suite_version_id=found.suite_version_id,
             evaluation_run_id=found.evaluation_run_id,
             is_closed=found.status is InterventionStatus.CLOSED,
+            trigger=found.trigger.value,
+            slice=dict(found.slice),
         )
 
 
@@ -143,13 +147,15 @@ def record_requirement(intervention_id: str, *, requirement: str, value: str) ->
 def add_production_suite_version(
     plan: InterventionPlan, *, monitor_config: str, suite_path: str
 ) -> str:
-    """Add the affected batch's labeled rows to the suite as a new version; return its id."""
+    """Add the affected batch's labeled rows (an audit's corrected items) to the suite as a
+    new version; return its id."""
     from pathlib import Path
 
+    from govflow.domain import AlertKind
     from govflow.ledger.datasets import read_version_records
     from govflow.ledger.monitoring import read_output_reviews
     from govflow.monitoring.config import load_monitor_config
-    from govflow.monitoring.intervention import add_production_slice, production_cases
+    from govflow.monitoring.intervention import add_production_slice, audit_cases
     from govflow.records import records_to_frame
 
     config = load_monitor_config(monitor_config)
@@ -166,6 +172,31 @@ def add_production_suite_version(
             )
             if r.label is not None
         }
+    if plan.trigger == AlertKind.LABEL_ERRORS:
+        cases = audit_cases(
+            frame,
+            plan.slice.get("wrong", []),
+            text_column=config.record.text,
+            label_set=config.label_set,
+            origin=f"audit:{plan.production_version_id}",
+        )
+    else:
+        cases = _production_cases(frame, reviewed, config, plan.production_version_id)
+    suite_id, _ = add_production_slice(
+        ledger=ledger,
+        suite_path=Path(suite_path),
+        cases=cases,
+        reason=f"{plan.trigger} slice of {plan.production_version_id} (intervention {plan.id})",
+        actor=actor,
+    )
+    return suite_id
+
+
+def _production_cases(
+    frame: Any, reviewed: dict[int, str], config: Any, version_id: str
+) -> list[Any]:
+    from govflow.monitoring.intervention import production_cases
+
     label = config.record.label
     if label not in frame.columns:
         frame[label] = None
@@ -174,20 +205,12 @@ def add_production_suite_version(
     for position, given in reviewed.items():
         if not isinstance(frame.at[position, label], str):
             frame.at[position, label] = given
-    cases = production_cases(
+    return production_cases(
         frame,
         record=config.record,
         label_set=config.label_set,
-        origin=f"production:{plan.production_version_id}",
+        origin=f"production:{version_id}",
     )
-    suite_id, _ = add_production_slice(
-        ledger=ledger,
-        suite_path=Path(suite_path),
-        cases=cases,
-        reason=f"production slice of {plan.production_version_id} (intervention {plan.id})",
-        actor=actor,
-    )
-    return suite_id
 
 
 @task(name="close-intervention-if-done", cache_policy=NO_CACHE, persist_result=False)

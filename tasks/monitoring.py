@@ -17,6 +17,7 @@ from govflow.monitoring.performance import Calibration
 __all__ = [
     "PreparedBatch",
     "emit_alert_events",
+    "intervene_deployment_resources",
     "prepare_batch",
     "publish_monitoring",
     "record_feedback",
@@ -254,7 +255,7 @@ def emit_alert_events(
     """
     from prefect.events import emit_event
 
-    related = _intervene_deployment()
+    related = intervene_deployment_resources()
     emitted = []
     for alert in recorded.alerts:
         if not alert["is_new"]:
@@ -290,7 +291,7 @@ def emit_alert_events(
 INTERVENE_DEPLOYMENT = "intervene/intervene"
 
 
-def _intervene_deployment() -> list[dict[str, str]]:
+def intervene_deployment_resources() -> list[dict[str, str]]:
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
@@ -309,29 +310,56 @@ def _intervene_deployment() -> list[dict[str, str]]:
 
 @task(name="publish-monitoring", cache_policy=NO_CACHE, persist_result=False)
 def publish_monitoring(
-    result: BatchMonitoring, prepared: PreparedBatch, *, batch: str, config: MonitorConfig
-) -> None:
-    """Publish the batch's Markdown report, drift table and pictures as artifacts."""
+    result: BatchMonitoring,
+    prepared: PreparedBatch,
+    *,
+    batch: str,
+    config: MonitorConfig,
+    history: int = 10,
+) -> list[str]:
+    """Publish the batch's report and drift table as artifacts; draw the drift scores of the
+    model's last ``history`` batches and each drifted column's distributions (PNG files under
+    ``$GOVFLOW_HOME/monitoring/<batch>/``); return the pictures' paths."""
+    import pandas as pd
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+    from govflow.ledger.monitoring import recent_runs
+    from govflow.monitoring.plots import drift_history_png, drifted_distributions
     from govflow.monitoring.report import batch_markdown, drift_rows
     from govflow.settings import get_settings
 
+    folder = get_settings().home / "monitoring" / batch
+    folder.mkdir(parents=True, exist_ok=True)
+    with Ledger.open().reader() as session:
+        runs = recent_runs(
+            session=session, model_version_id=prepared.model_version_id, limit=history
+        )
+        past = [(run.production_version_id, run.results) for run in runs]
+    rows = [
+        row
+        for version_id, results in past
+        for row in drift_rows(BatchMonitoring.model_validate(results), batch=version_id)
+    ]
+    pictures = {"drift-history.png": drift_history_png(pd.DataFrame(rows))} if rows else {}
+    pictures |= {
+        f"{column}.png": png
+        for column, png in drifted_distributions(
+            prepared.reference, prepared.frame, result.drift
+        ).items()
+    }
+    paths = []
+    for name, png in pictures.items():
+        (folder / name).write_bytes(png)
+        paths.append(str(folder / name))
+    listed = "\n".join(f"- `{path}`" for path in paths)
     create_markdown_artifact(
-        markdown=batch_markdown(result, title=f"Monitoring of {batch}"),
+        markdown=batch_markdown(result, title=f"Monitoring of {batch}")
+        + (f"\n\n## Pictures\n\n{listed}\n" if paths else ""),
         key="monitoring-report",
         description=f"drift, PSI, accuracy and outputs to people of {batch}",
     )
     create_table_artifact(table=drift_rows(result, batch=batch), key="monitoring-drift")
-    if result.drift.drifted:
-        from govflow.monitoring.plots import drifted_distributions
-
-        folder = get_settings().home / "monitoring" / batch
-        folder.mkdir(parents=True, exist_ok=True)
-        for column, png in drifted_distributions(
-            prepared.reference, prepared.frame, result.drift
-        ).items():
-            (folder / f"{column}.png").write_bytes(png)
+    return paths
 
 
 @task(name="record-feedback", cache_policy=NO_CACHE, persist_result=False)

@@ -54,6 +54,7 @@ __all__ = [
     "monitoring_run_id_for",
     "open_intervention",
     "read_output_reviews",
+    "recent_runs",
     "record_alert",
     "record_label_audit",
     "record_monitoring_run",
@@ -568,3 +569,14 @@ def record_label_audit(
         subject=version_id,
         details={"review_task_id": gate_id, **finding},
     )
+
+
+def recent_runs(*, session: Session, model_version_id: str, limit: int = 10) -> list[MonitoringRun]:
+    """Return a model version's last ``limit`` monitoring runs, oldest first."""
+    newest = session.scalars(
+        select(MonitoringRun)
+        .where(MonitoringRun.model_version_id == model_version_id)
+        .order_by(MonitoringRun.created_at.desc(), MonitoringRun.id)
+        .limit(limit)
+    ).all()
+    return list(reversed(newest))

@@ -2,8 +2,10 @@
 
 The production slice is the affected batch's rows whose label is known (late ground truth,
 or a reviewer's approval or correction), added to the suite's edge cases with the origin
-``production:<version>``. The extended suite is recorded as a new suite version, the one
-the production model is then re-evaluated on and signed off against.
+``production:<version>``; for an intervention an audit opened, the items the specialists
+found mislabeled, with their labels (origin ``audit:<version>``). The extended suite is
+recorded as a new suite version, the one the production model is then re-evaluated on and
+signed off against.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from govflow.evaluation.suites import EdgeCase
 from govflow.ledger.engine import Ledger
 from govflow.monitoring.config import RecordColumns
 
-__all__ = ["add_production_slice", "production_cases"]
+__all__ = ["add_production_slice", "audit_cases", "production_cases"]
 
 
 def production_cases(
@@ -43,6 +45,24 @@ def production_cases(
         for text, found in labels.items()
         if len(found) == 1
     ]
+
+
+def audit_cases(
+    frame: pd.DataFrame,
+    wrong: Sequence[dict[str, str]],
+    *,
+    text_column: str,
+    label_set: Sequence[str],
+    origin: str,
+) -> list[EdgeCase]:
+    """Return the items an audit found mislabeled, with the specialists' labels, as edge cases."""
+    cases = []
+    for found in wrong:
+        label = found["specialist"]
+        text = frame.iloc[int(found["item"].removeprefix("row-"))][text_column]
+        if label in label_set and isinstance(text, str) and text.strip():
+            cases.append(EdgeCase(text=text, label=label, origin=origin, note="label audit"))
+    return cases
 
 
 def add_production_slice(

@@ -68,7 +68,11 @@ def test_shipped_intervention_automation_runs_the_deployment_named_by_alert_even
     automation = AutomationCore.model_validate(shipped["automations"][1])
 
     assert len(shipped["automations"]) == 2
-    assert automation.trigger.expect == {"govflow.drift.detected", "govflow.accuracy.below"}
+    assert automation.trigger.expect == {
+        "govflow.drift.detected",
+        "govflow.accuracy.below",
+        "govflow.label-errors.detected",
+    }
     (action,) = automation.actions
     assert isinstance(action, RunDeployment) and action.source == "inferred"
     assert action.parameters == {

@@ -140,6 +140,13 @@ def test_a_clean_batch_raises_nothing_and_a_drifted_batch_alerts_with_its_statis
         }
         assert session.scalar(select(func.count()).select_from(MonitoringRun)) == 2
     ledger.dispose()
+    pictures = Path(govflow_env["GOVFLOW_HOME"]) / "monitoring" / drifted.production_version_id
+    assert sorted(p.name for p in pictures.iterdir()) == [
+        "confidence.png",
+        "drift-history.png",
+        "predicted_label.png",
+        "text.png",
+    ]
     (event,) = _events("govflow.drift.detected")
     assert event["resource"]["prefect.resource.id"] == f"govflow.intervention.{intervention.id}"
     assert event["payload"]["kind"] == "drift"

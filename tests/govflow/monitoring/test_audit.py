@@ -87,3 +87,17 @@ def test_the_audit_gate_asks_specialists_with_the_recorded_label_shown():
         "billing",
         {"text": "b", "recorded_label": "billing"},
     )
+
+
+def test_audit_cases_are_the_mislabeled_items_with_the_specialists_labels():
+    from govflow.monitoring.intervention import audit_cases
+
+    frame = pd.DataFrame({"text": ["a", "b", " "], "label": ["bug", "bug", "bug"]})
+    wrong = [
+        {"item": "row-1", "recorded": "bug", "specialist": "billing"},
+        {"item": "row-2", "recorded": "bug", "specialist": "billing"},  # blank text: skipped
+    ]
+    cases = audit_cases(
+        frame, wrong, text_column="text", label_set=["bug", "billing"], origin="audit:dv-1"
+    )
+    assert [(c.text, c.label, c.origin) for c in cases] == [("b", "billing", "audit:dv-1")]
