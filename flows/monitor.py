@@ -11,7 +11,9 @@ Out: ledger rows: a ``raw`` version of the batch as scored (rows without a predi
      (drift per column with test, statistic and threshold; PSI; expected and realized
      accuracy; how many outputs went to people) linked to the model version, one alert per
      finding and one open intervention per alert; every output's verdict; a ``feedback``
-     version of the approved and corrected outputs (parent: the production version).
+     version of the approved and corrected outputs (parent: the production version);
+     realized accuracy again with the reviewers' labels where no late label came (below its
+     floor: a ``realized_accuracy`` alert and its intervention).
      Prefect events per new alert (``govflow.drift.detected``, ``govflow.accuracy.below``)
      and artifacts (report, drift table); pictures of drifted columns under
      ``$GOVFLOW_HOME/monitoring/<batch>/``.
@@ -98,6 +100,8 @@ def monitor(params: MonitorParams) -> MonitorResult:
         feedback_frame,
         output_request,
         output_verdicts,
+        realized_alert,
+        reviewed_accuracy,
     )
     from govflow.monitoring.suite import bind_production_suite
     from govflow.review.gate import request_review
@@ -198,6 +202,24 @@ def monitor(params: MonitorParams) -> MonitorResult:
             production_version_id=production_id,
             model_version_id=prepared.model_version_id,
         )
+    realized = reviewed_accuracy(frame, verdicts, config=config) if verdicts else None
+    late_alert = realized_alert(realized) if realized is not None else None
+    if late_alert is not None:
+        reviewed = record_monitoring(
+            quote(result),
+            config=config,
+            prepared=quote(prepared),
+            production_version_id=production_id,
+            owner=params.owner,
+            extra=late_alert,
+        )
+        recorded.alerts.extend(reviewed.alerts)
+        events += emit_alert_events(
+            reviewed,
+            project=config.project,
+            model_version_id=prepared.model_version_id,
+            monitor_config=params.monitor_config,
+        )
     return MonitorResult.of(
         project=config.project,
         production_version_id=production_id,
@@ -210,4 +232,5 @@ def monitor(params: MonitorParams) -> MonitorResult:
         scored_at=params.scored_at or scoring_time(),
         verdicts=verdicts,
         feedback_version_id=feedback_id,
+        realized_with_reviews=realized,
     )

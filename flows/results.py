@@ -232,6 +232,7 @@ class MonitorResult(BaseModel):
     n_to_people: int = 0
     verdicts: dict[str, int] = Field(default_factory=dict)
     feedback_version_id: str | None = None
+    realized_with_reviews: dict[str, Any] | None = None  # late labels and reviewers' labels
 
     @classmethod
     def of(
@@ -248,6 +249,7 @@ class MonitorResult(BaseModel):
         scored_at: str | None,
         verdicts: list[Any],
         feedback_version_id: str | None,
+        realized_with_reviews: Any = None,
     ) -> MonitorResult:
         """Summarize a monitor run from its batch result, alerts and verdicts."""
         counts: dict[str, int] = {}
@@ -269,6 +271,9 @@ class MonitorResult(BaseModel):
             n_to_people=result.n_to_people,
             verdicts=dict(sorted(counts.items())),
             feedback_version_id=feedback_version_id,
+            realized_with_reviews=(
+                realized_with_reviews.model_dump(mode="json") if realized_with_reviews else None
+            ),
         )
 
 

@@ -174,15 +174,20 @@ def record_monitoring(
     prepared: PreparedBatch,
     production_version_id: str,
     owner: str,
+    extra: Any = None,
 ) -> RecordedMonitoring:
-    """Record the run, its alerts, and one open intervention per alert (all idempotent)."""
+    """Record the run, its alerts, and one open intervention per alert (all idempotent).
+
+    With ``extra`` (an ``AlertSpec`` found after the gate, e.g. realized accuracy with the
+    reviewers' labels), record that alert alone for the already recorded run.
+    """
     from govflow.hashing import content_hash
     from govflow.ledger.monitoring import open_intervention, record_alert, record_monitoring_run
     from govflow.monitoring.production import alerts_for
     from govflow.runtime import flow_actor
 
     run_id, actor = flow_actor()
-    alerts = alerts_for(result)
+    alerts = alerts_for(result) if extra is None else [extra]
     recorded: list[dict[str, Any]] = []
     with Ledger.open().session() as session:
         run, is_new = record_monitoring_run(
@@ -202,7 +207,7 @@ def record_monitoring(
         for spec in alerts:
             alert, alert_new = record_alert(
                 session=session,
-                origin=run.id,
+                origin=run.id if extra is None else f"{run.id}:reviews",
                 project=config.project,
                 kind=spec.kind,
                 summary=spec.summary,

@@ -38,7 +38,13 @@ from govflow.errors import InputError
 from govflow.ledger.monitoring import OutputReviewRecord
 from govflow.monitoring.batch import BatchMonitoring
 from govflow.monitoring.config import MonitorConfig, RecordColumns
-from govflow.monitoring.performance import AccuracyStatus, Calibration, fit_calibration
+from govflow.monitoring.performance import (
+    AccuracyStatus,
+    Calibration,
+    RealizedAccuracy,
+    fit_calibration,
+    realized_accuracy,
+)
 
 __all__ = [
     "AlertSpec",
@@ -48,6 +54,8 @@ __all__ = [
     "feedback_frame",
     "output_request",
     "output_verdicts",
+    "realized_alert",
+    "reviewed_accuracy",
     "score_missing",
     "slice_positions",
 ]
@@ -293,6 +301,39 @@ def output_verdicts(
             )
         )
     return verdicts
+
+
+def reviewed_accuracy(
+    frame: pd.DataFrame, verdicts: Sequence[OutputReviewRecord], *, config: MonitorConfig
+) -> RealizedAccuracy:
+    """Return realized accuracy on the rows with a late label or, lacking one, a reviewer's
+    (an approval keeps the model's label, a correction gives another; withheld rows count
+    for nothing)."""
+    record = config.record
+    truth = (
+        frame[record.label].astype("object").copy()
+        if record.label in frame.columns
+        else pd.Series([None] * len(frame), index=frame.index, dtype="object")
+    )
+    for verdict in verdicts:
+        if verdict.label is not None and pd.isna(truth.iloc[verdict.position]):
+            truth.iloc[verdict.position] = verdict.label
+    return realized_accuracy(frame[record.predicted_label], truth, settings=config.accuracy)
+
+
+def realized_alert(realized: RealizedAccuracy) -> AlertSpec | None:
+    """Return the alert of a realized accuracy below its floor (with reviewers' labels)."""
+    if realized.status is not AccuracyStatus.BELOW or realized.accuracy is None:
+        return None
+    return AlertSpec(
+        kind=AlertKind.REALIZED_ACCURACY,
+        summary=(
+            f"realized accuracy {realized.accuracy:.1%} below {realized.minimum:.1%} "
+            f"({realized.n_correct} of {realized.n_labeled} rows labeled late or by reviewers)"
+        ),
+        details=realized.model_dump(mode="json"),
+        event="govflow.accuracy.below",
+    )
 
 
 def feedback_frame(

@@ -190,6 +190,15 @@ def test_low_confidence_outputs_reach_a_gate_and_corrections_become_feedback(
     assert len(items) == 8
     assert answered.code == 0, answered.err
     assert result.verdicts == {"approved": 6, "corrected": 1, "withheld": 1}
+    late = [
+        json.loads(line).get("label")
+        for line in (PRODUCTION_SOURCE.parent / _batch(1)).read_text().splitlines()
+    ]
+    reviewed = [int(key.removeprefix("row-")) for key in items if key != items[1]]  # not withheld
+    realized = result.realized_with_reviews
+    assert realized["n_labeled"] == sum(1 for label in late if label) + sum(
+        1 for position in reviewed if not late[position]
+    )
     ledger = Ledger.open(govflow_env["GOVFLOW_DATABASE_URL"])
     with ledger.reader() as session:
         feedback = session.get(DatasetVersion, result.feedback_version_id)

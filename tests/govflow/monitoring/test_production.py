@@ -229,3 +229,32 @@ def test_slice_positions_are_stratified_seeded_and_include_the_audit_sample(
     labels = frame["predicted_label"].iloc[without_audit].value_counts()
     assert labels.to_dict() == {label: 3 for label in labels.index}
     assert set(without_audit) < set(first)
+
+
+def test_realized_accuracy_counts_reviewers_labels_where_no_late_label_came(
+    demo: DemoSetting,
+) -> None:
+    from govflow.ledger.monitoring import OutputReviewRecord
+    from govflow.monitoring.production import realized_alert, reviewed_accuracy
+
+    frame = pd.DataFrame(
+        {
+            "predicted_label": ["bug", "bug", "bug", "bug"],
+            "label": ["bug", None, None, "billing"],
+        }
+    )
+    verdicts = [
+        OutputReviewRecord(1, "h1", "bug", OutputVerdict.CORRECTED, "billing", "x", "bob", None, 1),
+        OutputReviewRecord(2, "h2", "bug", OutputVerdict.WITHHELD, None, "x", None, None, 2),
+        OutputReviewRecord(3, "h3", "bug", OutputVerdict.APPROVED, "bug", "x", "bob", None, 1),
+    ]
+    realized = reviewed_accuracy(frame, verdicts, config=demo.config)
+    assert (realized.n_labeled, realized.n_correct) == (3, 1)  # row 3 keeps its late label
+    assert realized_alert(realized) is None  # 3 labels: fewer than min_labels, no verdict
+    many = pd.concat([frame] * 20, ignore_index=True)
+    below = reviewed_accuracy(many, [], config=demo.config)
+    alert = realized_alert(below)
+    assert alert is not None and alert.kind is AlertKind.REALIZED_ACCURACY
+    assert alert.summary == (
+        "realized accuracy 50.0% below 85.0% (20 of 40 rows labeled late or by reviewers)"
+    )
