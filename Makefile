@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.govflow-installed
 
-.PHONY: help setup browser lint format test test-fast demo bench clean
+.PHONY: help setup browser lint format test test-fast demo demo-monitor bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ test-fast: setup ## Run the tests without the slow end-to-end ones
 
 demo: setup ## Run the quickstart demo on the bundled sample data
 	$(BIN)/python -m demo.run
+
+demo-monitor: setup ## After `make demo`: monitor both production batches, alert, open the intervention
+	$(BIN)/python -m demo.monitor
 
 bench: setup ## Run every benchmark (prints ratios against same-run baselines)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b; done

@@ -18,6 +18,8 @@ People:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from prefect import get_run_logger
 
 from flows.results import EvaluateResult, ReleaseResult
@@ -33,7 +35,7 @@ from tasks.models import (
     specialists,
 )
 
-__all__ = ["evaluate_step", "release_step"]
+__all__ = ["SignOffOutcome", "evaluate_step", "release_step", "signoff_step"]
 
 
 def evaluate_step(
@@ -88,16 +90,25 @@ def evaluate_step(
     return result, outcome
 
 
-def release_step(
+@dataclass(frozen=True)
+class SignOffOutcome:
+    """How a sign-off ended: ``signed`` by a quorum, or ``rejected`` (with the reason)."""
+
+    is_signed: bool
+    reason: str
+    signers: list[str]
+    certificate_days: int
+
+
+def signoff_step(
     *,
-    project: str,
     evaluated: EvaluateResult,
     report: str,
     insufficient: list[tuple[str, str]],
     suite_path: str,
     review_deadline_hours: float,
-) -> ReleaseResult:
-    """Sign off by quorum, certify and promote: only a full quorum moves ``production``."""
+) -> SignOffOutcome:
+    """Ask eligible signers in turn until a quorum approves or anyone rejects."""
     from govflow.domain import SignOffDecision
     from govflow.errors import InputError
     from govflow.evaluation.signoff import (
@@ -108,22 +119,6 @@ def release_step(
     )
     from govflow.review.gate import request_review
 
-    logger = get_run_logger()
-
-    def result(outcome_word: str, reason: str, **extra: object) -> ReleaseResult:
-        return ReleaseResult(
-            project=project,
-            model_version_id=evaluated.model_version_id,
-            evaluation_run_id=evaluated.evaluation_run_id,
-            outcome=outcome_word,
-            reason=reason,
-            **extra,
-        )
-
-    if evaluated.failed:
-        reason = "evaluation failed: " + "; ".join(evaluated.failed)
-        logger.warning(reason)
-        return result("failed", reason)
     while True:
         eligible, excluded, signed, policy = signoff_context(
             evaluation_run_id=evaluated.evaluation_run_id, suite_path=suite_path
@@ -133,13 +128,19 @@ def release_step(
             SignOffPolicy(quorum=policy["quorum"]),
         )
         if quorum.is_rejected:
-            return result(
-                "rejected",
-                f"rejected by {', '.join(quorum.rejections)}: promotion blocked",
+            return SignOffOutcome(
+                is_signed=False,
+                reason=f"rejected by {', '.join(quorum.rejections)}",
                 signers=quorum.approvals + quorum.rejections,
+                certificate_days=policy["certificate_days"],
             )
         if quorum.is_reached:
-            break
+            return SignOffOutcome(
+                is_signed=True,
+                reason=f"signed by {', '.join(quorum.approvals)}",
+                signers=quorum.approvals,
+                certificate_days=policy["certificate_days"],
+            )
         remaining = [p for p in eligible if p not in quorum.approvals]
         needed = quorum.needed - len(quorum.approvals)
         if len(remaining) < needed:
@@ -163,7 +164,12 @@ def release_step(
         )
         answer = read_signoff(gate)
         if answer.signer is None:
-            return result("rejected", "nobody signed before the deadline: not promoted")
+            return SignOffOutcome(
+                is_signed=False,
+                reason="nobody signed before the deadline",
+                signers=quorum.approvals,
+                certificate_days=policy["certificate_days"],
+            )
         record_signer(
             evaluation_run_id=evaluated.evaluation_run_id,
             signer=answer.signer,
@@ -172,15 +178,54 @@ def release_step(
             note=answer.note,
             gate_id=gate.gate_id,
         )
+
+
+def release_step(
+    *,
+    project: str,
+    evaluated: EvaluateResult,
+    report: str,
+    insufficient: list[tuple[str, str]],
+    suite_path: str,
+    review_deadline_hours: float,
+) -> ReleaseResult:
+    """Sign off by quorum, certify and promote: only a full quorum moves ``production``."""
+    logger = get_run_logger()
+
+    def result(outcome_word: str, reason: str, **extra: object) -> ReleaseResult:
+        return ReleaseResult(
+            project=project,
+            model_version_id=evaluated.model_version_id,
+            evaluation_run_id=evaluated.evaluation_run_id,
+            outcome=outcome_word,
+            reason=reason,
+            **extra,
+        )
+
+    if evaluated.failed:
+        reason = "evaluation failed: " + "; ".join(evaluated.failed)
+        logger.warning(reason)
+        return result("failed", reason)
+    signed = signoff_step(
+        evaluated=evaluated,
+        report=report,
+        insufficient=insufficient,
+        suite_path=suite_path,
+        review_deadline_hours=review_deadline_hours,
+    )
+    if not signed.is_signed:
+        if signed.reason.startswith("nobody"):
+            return result("rejected", f"{signed.reason}: not promoted")
+        return result("rejected", f"{signed.reason}: promotion blocked", signers=signed.signers)
     certificate = issue_promotion(
         evaluation_run_id=evaluated.evaluation_run_id,
-        certificate_days=policy["certificate_days"],
+        certificate_days=signed.certificate_days,
     )
     production = promote_with(certificate)
     return result(
         "promoted",
-        f"signed by {', '.join(quorum.approvals)}",
-        signers=quorum.approvals,
+        signed.reason,
+        signers=signed.signers,
         certificate_id=certificate,
         production_model_version_id=production,
     )

@@ -214,3 +214,115 @@ class ReleaseResult(BaseModel):
     signers: list[str] = Field(default_factory=list)
     certificate_id: str | None = None
     production_model_version_id: str | None = None
+
+
+class MonitorResult(BaseModel):
+    project: str
+    production_version_id: str
+    model_version_id: str
+    monitoring_run_id: str
+    rows: int
+    is_drifted: bool
+    drifted_columns: list[str] = Field(default_factory=list)
+    alerts: list[str] = Field(default_factory=list)  # "<kind>: <summary>"
+    interventions: list[str] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=list)
+    n_scored: int = 0
+    scored_at: str | None = None
+    n_to_people: int = 0
+    verdicts: dict[str, int] = Field(default_factory=dict)
+    feedback_version_id: str | None = None
+    realized_with_reviews: dict[str, Any] | None = None  # late labels and reviewers' labels
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        project: str,
+        production_version_id: str,
+        model_version_id: str,
+        monitoring_run_id: str,
+        result: Any,
+        alerts: list[dict[str, Any]],
+        events: list[str],
+        n_scored: int,
+        scored_at: str | None,
+        verdicts: list[Any],
+        feedback_version_id: str | None,
+        realized_with_reviews: Any = None,
+    ) -> MonitorResult:
+        """Summarize a monitor run from its batch result, alerts and verdicts."""
+        counts: dict[str, int] = {}
+        for verdict in verdicts:
+            counts[verdict.verdict.value] = counts.get(verdict.verdict.value, 0) + 1
+        return cls(
+            project=project,
+            production_version_id=production_version_id,
+            model_version_id=model_version_id,
+            monitoring_run_id=monitoring_run_id,
+            rows=result.n_rows,
+            is_drifted=result.drift.drifted,
+            drifted_columns=[c.column for c in result.drift.columns if c.drifted],
+            alerts=[f"{a['kind']}: {a['summary']}" for a in alerts],
+            interventions=[a["intervention_id"] for a in alerts],
+            events=events,
+            n_scored=n_scored,
+            scored_at=scored_at,
+            n_to_people=result.n_to_people,
+            verdicts=dict(sorted(counts.items())),
+            feedback_version_id=feedback_version_id,
+            realized_with_reviews=(
+                realized_with_reviews.model_dump(mode="json") if realized_with_reviews else None
+            ),
+        )
+
+
+class InterveneResult(BaseModel):
+    intervention_id: str
+    project: str
+    outcome: str  # closed, open, closed already
+    left: list[str] = Field(default_factory=list)
+    reannotation_round_id: str | None = None
+    suite_version_id: str | None = None
+    evaluation_run_id: str | None = None
+    signoff: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        plan: Any,
+        *,
+        left: list[str],
+        outcome: str,
+        round_id: str | None = None,
+        suite_version_id: str | None = None,
+        evaluation_run_id: str | None = None,
+        signoff: str | None = None,
+    ) -> InterveneResult:
+        """Summarize an intervene run."""
+        return cls(
+            intervention_id=plan.id,
+            project=plan.project,
+            outcome=outcome,
+            left=left,
+            reannotation_round_id=round_id or plan.reannotation_round_id,
+            suite_version_id=suite_version_id or plan.suite_version_id,
+            evaluation_run_id=evaluation_run_id or plan.evaluation_run_id,
+            signoff=signoff,
+        )
+
+
+class ScoreResult(BaseModel):
+    rows: int
+    n_scored: int
+    rows_quarantined: int
+    model_version_id: str
+    output_path: str
+
+
+class AuditResult(BaseModel):
+    project: str
+    version_id: str
+    finding: dict[str, Any]
+    alert: str | None = None
+    intervention_id: str | None = None

@@ -18,6 +18,7 @@ from govflow.cli import (
     evaluations,
     guidelines,
     models,
+    monitoring,
     review,
     reviewers,
 )
@@ -42,6 +43,8 @@ app.add_typer(guidelines.app, name="guidelines")
 app.add_typer(annotations.app, name="annotations")
 app.add_typer(models.app, name="models")
 app.add_typer(evaluations.app, name="evaluations")
+app.add_typer(monitoring.monitor_app, name="monitor")
+app.add_typer(monitoring.app, name="interventions")
 app.command("lineage")(lineage)
 app.command("run")(run)
 app.command("serve")(serve)

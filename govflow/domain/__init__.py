@@ -16,6 +16,7 @@ from collections.abc import Iterable
 __all__ = [
     "MAX_TIER",
     "TIER_ROLES",
+    "AlertKind",
     "CertificateKind",
     "DeadlinePolicy",
     "EvaluationSource",
@@ -23,9 +24,11 @@ __all__ = [
     "FindingStatus",
     "GateStatus",
     "GuidelineStatus",
+    "InterventionStatus",
     "LabelSource",
     "LabelStatus",
     "Origin",
+    "OutputVerdict",
     "PersonStatus",
     "Relation",
     "Role",
@@ -70,6 +73,8 @@ class Stage(enum.StrEnum):
     LABELED = "labeled"  # the annotated rows that passed the labeled checkpoint
     REANNOTATION = "reannotation"  # items queued for another round under a new guideline
     CALIBRATION = "calibration"  # a project's gold items, labelled in calibration sessions
+    PRODUCTION = "production"  # a batch of a model's production outputs that passed its checks
+    FEEDBACK = "feedback"  # production outputs people approved or corrected, as labeled rows
 
 
 class SourceKind(enum.StrEnum):
@@ -163,6 +168,30 @@ class FindingStatus(enum.StrEnum):
     OPEN = "open"
     REAL_WEAKNESS = "real_weakness"  # added to the suite's edge cases
     INVALID_PROBE = "invalid_probe"  # the probe, not the model, was wrong
+
+
+class AlertKind(enum.StrEnum):
+    """What made the monitor (or an audit) raise an alert."""
+
+    DRIFT = "drift"  # the batch counts as drifted (at least the drift share of columns)
+    EXPECTED_ACCURACY = "expected_accuracy"  # calibrated confidences predict too low accuracy
+    REALIZED_ACCURACY = "realized_accuracy"  # reviewers' or late labels show too low accuracy
+    REDTEAM_WEAKNESS = "redteam_weakness"  # a red-team weakness seen in production
+    LABEL_ERRORS = "label_errors"  # an audit found a label error rate above tolerance
+
+
+class InterventionStatus(enum.StrEnum):
+    OPEN = "open"  # something is left to do (see ``govflow.ledger.monitoring.what_is_left``)
+    CLOSED = "closed"  # re-annotated, benchmark recalibrated, re-evaluation signed
+
+
+class OutputVerdict(enum.StrEnum):
+    """What became of one production output sent to people."""
+
+    APPROVED = "approved"  # the model's label stands
+    CORRECTED = "corrected"  # a reviewer gave the right label
+    WITHHELD = "withheld"  # not to be used; also what nobody answering means
+    ESCALATED = "escalated"  # sent to the next tier
 
 
 class SignOffDecision(enum.StrEnum):

@@ -18,6 +18,7 @@ from govflow.domain import MAX_TIER
 from govflow.hashing import content_hash, sha256_text
 
 __all__ = [
+    "CORRECT",
     "DEFAULT_BATCH_SIZE",
     "ESCALATE",
     "POLICIES",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 ESCALATE = "escalate"
+CORRECT = "correct:"  # a production-output choice: correct:<label> gives the right label
 DEFAULT_BATCH_SIZE = 25
 
 
@@ -44,6 +46,7 @@ class ReviewKind(enum.StrEnum):
     SYNTHETIC_SAMPLE = "synthetic_sample"
     EVALUATION_SIGNOFF = "evaluation_signoff"
     PROMOTION_APPROVAL = "promotion_approval"
+    LABEL_AUDIT = "label_audit"
 
 
 class Outcome(enum.StrEnum):
@@ -83,10 +86,14 @@ POLICIES: dict[ReviewKind, KindPolicy] = {
         timeout_meaning="the finding is kept as a real weakness and joins the edge cases",
     ),
     ReviewKind.PRODUCTION_OUTPUT: KindPolicy(
-        question="Approve or reject each production output.",
-        choices=("approve", "reject"),
-        timeout_choice="reject",
-        timeout_meaning="the output is withheld",
+        question=(
+            "Judge each production output: approve the model's label, correct it "
+            "(`correct:<label>`), or withhold the output."
+        ),
+        choices=("approve", "withhold"),  # plus correct:<label> per label, supplied per gate
+        # Nobody answering never approves an output.
+        timeout_choice="withhold",
+        timeout_meaning="the output is withheld, never approved",
     ),
     ReviewKind.VALIDATION_FAILURE: KindPolicy(
         question="The batch failed validation: continue with the clean rows, waive, or abort.",
@@ -112,6 +119,17 @@ POLICIES: dict[ReviewKind, KindPolicy] = {
         timeout_choice="reject",
         timeout_meaning="nothing is promoted",
     ),
+    ReviewKind.LABEL_AUDIT: KindPolicy(
+        question=(
+            "Give the correct label of each sampled item (its recorded label is shown), or "
+            "`unjudged` if it cannot be told."
+        ),
+        choices=("unjudged",),  # after the label set, supplied per gate
+        timeout_choice="unjudged",
+        timeout_meaning="the item is not counted in the label error rate",
+        escalate_on_timeout=False,
+        allows_escalation=False,
+    ),
 }
 
 
@@ -121,6 +139,14 @@ def choices_for(
     """Return the choices a reviewer has at ``tier``: escalation only below the top tier."""
     policy = POLICIES[kind]
     base = tuple(labels) if kind is ReviewKind.CONTESTED_ANNOTATION else policy.choices
+    if kind is ReviewKind.LABEL_AUDIT:
+        if not labels:
+            raise ValueError("a label-audit gate needs the project's label set")
+        base = (*labels, *policy.choices)
+    if kind is ReviewKind.PRODUCTION_OUTPUT:
+        if not labels:
+            raise ValueError("a production-output gate needs the model's label set")
+        base = (*base, *(f"{CORRECT}{label}" for label in labels))
     if kind is ReviewKind.CONTESTED_ANNOTATION:
         if not base:
             raise ValueError("a contested-annotation gate needs the guideline's label set")
@@ -171,7 +197,8 @@ class ReviewRequest(BaseModel):
     items: list[ReviewItem] = Field(min_length=1)
     tier: int = Field(default=1, ge=1, le=MAX_TIER)
     labels: tuple[str, ...] | None = Field(
-        default=None, description="The label set, for contested annotations."
+        default=None,
+        description="The label set, for contested annotations and production outputs.",
     )
     deadline: timedelta = Field(default=timedelta(days=2), gt=timedelta(0))
     assignees: list[str] = Field(

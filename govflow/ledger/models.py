@@ -7,6 +7,9 @@ Model families:
   ``GuidelineVersion``;
 - human work: ``Annotation``, ``ReviewTask``, ``ReviewDecision``;
 - validation: ``ValidationRun``, ``QuarantinedRow``;
+- models: ``ModelVersion``, ``ModelAlias``, evaluations, sign-offs, certificates;
+- production monitoring: ``MonitoringRun``, ``MonitoringAlert``, ``Intervention``,
+  ``OutputReview``;
 - the audit trail: ``AuditEvent`` and its single-row ``AuditHead``.
 
 Every content-addressed table is keyed by a hash of its content, so re-running a write with
@@ -37,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from govflow.domain import (
+    AlertKind,
     CertificateKind,
     DeadlinePolicy,
     EvaluationSource,
@@ -44,7 +48,9 @@ from govflow.domain import (
     FindingStatus,
     GateStatus,
     GuidelineStatus,
+    InterventionStatus,
     Origin,
+    OutputVerdict,
     PersonStatus,
     Relation,
     Role,
@@ -71,10 +77,14 @@ __all__ = [
     "EvaluationSuiteVersion",
     "GoldItem",
     "GuidelineVersion",
+    "Intervention",
     "Item",
     "ModelAlias",
     "ModelVersion",
+    "MonitoringAlert",
+    "MonitoringRun",
     "Origin",
+    "OutputReview",
     "Person",
     "PersonStatus",
     "PromotionCertificate",
@@ -539,6 +549,95 @@ class ModelAlias(Base):
     model_version_id: Mapped[str] = mapped_column(ForeignKey("model_versions.id"))
     certificate_id: Mapped[str | None] = mapped_column(ForeignKey("promotion_certificates.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MonitoringRun(Base):
+    """One production batch judged against its reference (``govflow.monitoring.batch``)."""
+
+    __tablename__ = "monitoring_runs"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # hash of batch, reference, config
+    project: Mapped[str] = mapped_column(String(200), index=True)
+    model_version_id: Mapped[str] = mapped_column(ForeignKey("model_versions.id"), index=True)
+    production_version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"))
+    reference: Mapped[dict[str, Any]] = mapped_column()  # what the batch was compared with
+    config_hash: Mapped[str] = mapped_column(HASH)
+    is_drifted: Mapped[bool] = mapped_column(Boolean)
+    n_rows: Mapped[int] = mapped_column(BigInteger)
+    n_to_people: Mapped[int] = mapped_column(BigInteger)
+    results: Mapped[dict[str, Any]] = mapped_column()  # BatchMonitoring as JSON
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MonitoringAlert(Base):
+    """A finding that needs attention; every alert opens (or joins) an intervention."""
+
+    __tablename__ = "monitoring_alerts"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # hash of its origin and kind
+    project: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[AlertKind] = mapped_column(_enum(AlertKind, "alert_kind"))
+    model_version_id: Mapped[str | None] = mapped_column(ForeignKey("model_versions.id"))
+    monitoring_run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("monitoring_runs.id"), index=True
+    )
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Intervention(Base):
+    """A work order opened by an alert; it closes only when its three requirements are met.
+
+    The requirements: a re-annotation round over the affected slice, the evaluation suite
+    version that gained the production slice, and a re-evaluation on that suite version that
+    signers approved.
+    """
+
+    __tablename__ = "interventions"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # iv- + the alert's id
+    project: Mapped[str] = mapped_column(String(200), index=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("monitoring_alerts.id"), unique=True)
+    trigger: Mapped[AlertKind] = mapped_column(_enum(AlertKind, "alert_kind"))
+    model_version_id: Mapped[str | None] = mapped_column(ForeignKey("model_versions.id"))
+    slice: Mapped[dict[str, Any]] = mapped_column()  # what is affected: version, rows, columns
+    slice_version_id: Mapped[str | None] = mapped_column(ForeignKey("dataset_versions.id"))
+    owner: Mapped[str] = mapped_column(String(200))
+    status: Mapped[InterventionStatus] = mapped_column(
+        _enum(InterventionStatus, "intervention_status"), default=InterventionStatus.OPEN
+    )
+    reannotation_round_id: Mapped[str | None] = mapped_column(ForeignKey("annotation_rounds.id"))
+    suite_version_id: Mapped[str | None] = mapped_column(ForeignKey("evaluation_suite_versions.id"))
+    suite_version_hash: Mapped[str | None] = mapped_column(HASH)
+    evaluation_run_id: Mapped[str | None] = mapped_column(ForeignKey("evaluation_runs.id"))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class OutputReview(Base):
+    """What people (or the deadline) made of one production output sent to them."""
+
+    __tablename__ = "output_reviews"
+
+    production_version_id: Mapped[str] = mapped_column(
+        ForeignKey("dataset_versions.id"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    item_hash: Mapped[str] = mapped_column(HASH, index=True)
+    model_version_id: Mapped[str] = mapped_column(ForeignKey("model_versions.id"))
+    predicted_label: Mapped[str | None] = mapped_column(String(200))
+    verdict: Mapped[OutputVerdict] = mapped_column(_enum(OutputVerdict, "output_verdict"))
+    label: Mapped[str | None] = mapped_column(String(200))  # the label that stands, if any
+    reason: Mapped[str] = mapped_column(Text)  # why the output went to people
+    reviewer_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    review_task_id: Mapped[str | None] = mapped_column(ForeignKey("review_tasks.id"))
+    tier: Mapped[int] = mapped_column(Integer)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AuditEvent(Base):

@@ -21,7 +21,12 @@ from govflow.models.artifacts import ArtifactRef
 from govflow.models.predictions import ModelAdapter
 from govflow.models.spec import SklearnTextSpec, model_version_id, parse_model_spec
 
-__all__ = ["TrainedModel", "load_recorded_adapter", "train_model_version"]
+__all__ = [
+    "TrainedModel",
+    "load_production_adapter",
+    "load_recorded_adapter",
+    "train_model_version",
+]
 
 
 @dataclass(frozen=True)
@@ -117,3 +122,20 @@ def load_recorded_adapter(*, ledger: Ledger, home: Path, version_id: str) -> Mod
             else None
         )
     return load_adapter(spec, label_set=labels, artifact=artifact, home=home if artifact else None)
+
+
+def load_production_adapter(
+    *, ledger: Ledger, home: Path, project: str
+) -> tuple[str, ModelAdapter]:
+    """Return the id and adapter of the model behind ``production`` in ``project``."""
+    from govflow.ledger.model_versions import alias_of
+
+    with ledger.reader() as session:
+        production = alias_of(session=session, project=project)
+        if production is None:
+            raise InputError(
+                f"project {project} has no model behind the production alias",
+                hint="release a model first (govflow run release)",
+            )
+        version_id = production.id
+    return version_id, load_recorded_adapter(ledger=ledger, home=home, version_id=version_id)

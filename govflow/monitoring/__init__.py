@@ -1,7 +1,8 @@
 """Production monitoring: is a batch of a model's outputs still like what the model knew?
 
-Plain functions over pandas and numpy, no I/O, no ledger and no Prefect; the monitor flow
-composes them. One module per responsibility:
+Plain functions over pandas and numpy and no Prefect; the score, monitor, intervene and
+audit flows compose them. Only ``intervention`` reads and writes the ledger (through
+``govflow.ledger``). One module per responsibility:
 
 - ``config``: the monitor config (``monitoring/<project>.yaml``) and the test vocabulary;
 - ``drift``: per-column drift tests chosen as Evidently chooses them, and the batch verdict;
@@ -11,7 +12,11 @@ composes them. One module per responsibility:
 - ``activation``: Amazon A2I-style conditions that send outputs to people;
 - ``batch``: all of the above for one production batch;
 - ``suite``: the production records' expectation suite, bound to a label set and versions;
-- ``report`` and ``plots``: Markdown, table rows and pictures of a batch's results.
+- ``report`` and ``plots``: Markdown, table rows and pictures of a batch's results;
+- ``production``: a batch between model, monitor, people and ledger (scoring, reference,
+  alerts, production-output gates, feedback rows, the slice to re-annotate);
+- ``intervention``: the production slice an intervention adds to the evaluation suite;
+- ``audit``: stratified audit samples, label-audit gates, the label error rate.
 
 Importing this package imports none of them; scipy and scikit-learn load when first used.
 """

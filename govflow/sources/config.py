@@ -228,6 +228,18 @@ class DatasetConfig(_Model):
                 )
         return self
 
+    def with_path(self, path: str) -> DatasetConfig:
+        """Return this config reading ``path`` (relative to the config's folder) instead.
+
+        For a stream of batch files that share one config (the monitor reads one per run).
+        """
+        if not isinstance(self.source, FileSource):
+            raise InputError(
+                f"dataset {self.name}: a path can only replace the path of a file source, "
+                f"not of a {self.source.kind} source"
+            )
+        return self.model_copy(update={"source": self.source.model_copy(update={"path": path})})
+
     def column(self, name: str) -> ColumnSpec:
         """Return the declared column called ``name``."""
         for column in self.columns:

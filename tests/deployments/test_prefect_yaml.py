@@ -19,6 +19,12 @@ def test_prefect_yaml_declares_the_expected_deployments():
         ("release", "flows/release.py:release"),
         ("rollback", "flows/rollback.py:rollback"),
         ("signoff", "flows/signoff.py:signoff"),
+        ("monitor-hourly", "flows/monitor.py:monitor"),
+        ("monitor", "flows/monitor.py:monitor"),
+        ("score", "flows/score.py:score"),
+        ("intervene", "flows/intervene.py:intervene"),
+        ("audit-weekly", "flows/audit.py:audit"),
+        ("audit", "flows/audit.py:audit"),
     ]
     assert SPECS[0].crons == [("0 2 * * *", "UTC")]
 
@@ -48,4 +54,30 @@ def test_shipped_crash_detection_is_the_automation_the_crash_test_exercises():
 
     shipped = yaml.safe_load((PREFECT_FILE.parent / "automations.yaml").read_text())
 
-    assert shipped == {"automations": [crash_detection_automation(within_s=300)]}
+    assert shipped["automations"][0] == crash_detection_automation(within_s=300)
+
+
+def test_shipped_intervention_automation_runs_the_deployment_named_by_alert_events():
+    import yaml
+    from prefect.events.actions import RunDeployment
+    from prefect.events.schemas.automations import AutomationCore
+
+    from govflow.cli.serve import PREFECT_FILE
+
+    shipped = yaml.safe_load((PREFECT_FILE.parent / "automations.yaml").read_text())
+    automation = AutomationCore.model_validate(shipped["automations"][1])
+
+    assert len(shipped["automations"]) == 2
+    assert automation.trigger.expect == {
+        "govflow.drift.detected",
+        "govflow.accuracy.below",
+        "govflow.label-errors.detected",
+    }
+    (action,) = automation.actions
+    assert isinstance(action, RunDeployment) and action.source == "inferred"
+    assert action.parameters == {
+        "params": {
+            "intervention_id": "{{ event.payload.intervention_id }}",
+            "monitor_config": "{{ event.payload.monitor_config }}",
+        }
+    }

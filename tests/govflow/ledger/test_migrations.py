@@ -30,6 +30,10 @@ EXPECTED_TABLES = {
     "signoffs",
     "promotion_certificates",
     "model_aliases",
+    "monitoring_runs",
+    "monitoring_alerts",
+    "interventions",
+    "output_reviews",
 }
 
 
