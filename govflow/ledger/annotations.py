@@ -53,6 +53,7 @@ __all__ = [
     "round_progress",
 ]
 
+
 def latest_label_set(*, session: Session, project: str) -> list[str] | None:
     """Return the label set of the project's newest published guideline version, if any."""
     labels = session.scalar(

@@ -38,6 +38,7 @@ __all__ = [
     "get_version",
     "list_versions",
     "parent_ids",
+    "prepare_frame",
     "prepare_items",
     "read_version_hashes",
     "read_version_records",
@@ -80,6 +81,14 @@ def prepare_items(records: Sequence[Mapping[str, Any]]) -> PreparedItems:
     from govflow.snapshots.encode import encode_records
 
     encoded = encode_records(list(records))
+    return PreparedItems(hashes=encoded.hashes, table=encoded.table)
+
+
+def prepare_frame(frame: Any) -> PreparedItems:
+    """Prepare a frame's rows as ``frame_to_records`` renders them, a column at a time."""
+    from govflow.snapshots.encode import encode_frame
+
+    encoded = encode_frame(frame)
     return PreparedItems(hashes=encoded.hashes, table=encoded.table)
 
 
@@ -133,9 +142,7 @@ def register_frame(
 
     Rows are stored as ``govflow.records.frame_to_records`` renders them.
     """
-    from govflow.records import frame_to_records
-
-    items = prepare_items(frame_to_records(frame))
+    items = prepare_frame(frame)
     version = register_dataset_version(
         session=session,
         name=name,
