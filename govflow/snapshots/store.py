@@ -57,7 +57,7 @@ class SnapshotStore:
         uri = self.uri_for(sha256)
         try:
             if _is_remote(self.url):
-                self._publish_remote(uri, data)
+                self._publish_remote(uri, data, what=what)
             else:
                 self._publish_local(_local_path(uri), data)
         except SnapshotError:
@@ -82,7 +82,7 @@ class SnapshotStore:
         finally:
             scratch.unlink(missing_ok=True)
 
-    def _publish_remote(self, uri: str, data: bytes) -> None:
+    def _publish_remote(self, uri: str, data: bytes, *, what: str) -> None:
         fs, path = _filesystem(uri)
         try:
             if fs.exists(path) and fs.size(path) == len(data):
@@ -91,7 +91,10 @@ class SnapshotStore:
         except OSError:
             raise
         except Exception as exc:  # botocore and aiohttp errors have no common base
-            raise StoreUnavailable(f"cannot write the snapshot to {uri}: {exc}") from exc
+            raise StoreUnavailable(
+                f"cannot write the snapshot of {what} to {uri}: {exc}",
+                hint="check that the object store is reachable and the credentials",
+            ) from exc
 
 
 def _filesystem(uri: str):  # type: ignore[no-untyped-def]
