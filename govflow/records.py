@@ -27,8 +27,7 @@ def stored_columns(frame: pd.DataFrame) -> list[str]:
 def column_values(series: pd.Series) -> list[Any]:
     """Return a column's values as stored: Python scalars, None for missing, timestamps as text."""
     if pd.api.types.is_datetime64_any_dtype(series):
-        text = series.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        values = text.astype(object).where(series.notna(), None)
+        values = timestamp_texts(series).astype(object).where(series.notna(), None)
     else:
         values = series.astype(object).where(series.notna(), None)
     values = values.tolist()
@@ -56,6 +55,26 @@ def frame_for_validation(frame: pd.DataFrame) -> pd.DataFrame:
     for column in data.columns:
         series = data[column]
         if pd.api.types.is_datetime64_any_dtype(series):
-            text = series.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").astype("string")
+            text = timestamp_texts(series).astype("string")
             data[column] = text.where(series.notna(), pd.NA)
     return data.reset_index(drop=True)
+
+
+_FIRST_YEAR, _END_YEAR = np.datetime64("1000-01-01", "us"), np.datetime64("10000-01-01", "us")
+
+
+def timestamp_texts(series: pd.Series) -> pd.Series:
+    """Render timestamps as ``%Y-%m-%dT%H:%M:%S.%fZ`` text (wall time as stored; NaT as NaT).
+
+    numpy renders whole columns far faster than ``Series.dt.strftime``; values it would
+    render differently (sub-microsecond parts, years outside 1000-9999) take strftime.
+    """
+    naive = series.dt.tz_localize(None) if series.dt.tz is not None else series
+    stamps = naive.to_numpy()
+    micro = stamps.astype("datetime64[us]")
+    missing = np.isnat(micro)
+    fits = missing | ((micro == stamps) & (micro >= _FIRST_YEAR) & (micro < _END_YEAR))
+    if not fits.all():
+        return series.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    text = np.datetime_as_string(micro, unit="us").astype(object) + "Z"
+    return pd.Series(text, index=series.index, dtype=object).where(~missing, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,11 @@ import pyarrow as pa
 
 from govflow.errors import InputError
 from govflow.hashing import canonical_json
+
+try:  # the C speedup json uses itself when ensure_ascii=False
+    from _json import encode_basestring
+except ImportError:  # pragma: no cover
+    from json.encoder import py_encode_basestring as encode_basestring
 
 __all__ = [
     "HASH_COLUMN",
@@ -142,6 +148,46 @@ def _encode_value(value: Any) -> str:
         return canonical_json(value)  # numpy scalars, dates: the ledger's own rules
 
 
+HASH_CHUNK_ROWS = 65_536
+_NULL = "null"
+_BOOLS = {True: "true", False: "false"}
+
+
+def _column_encoder(name: str, values: list[Any]):  # type: ignore[no-untyped-def]
+    """Return a function encoding a slice of a column's values as canonical JSON texts.
+
+    Columns of one JSON scalar type take a direct path (the same texts ``json.dumps`` gives);
+    anything else goes through the encoder value by value.
+    """
+    kinds = set(map(type, values)) - {type(None)}
+    if kinds == {float} and not all(math.isfinite(v) for v in values if v is not None):
+        raise InputError(
+            f"column {name!r} holds NaN or infinity, which has no JSON form",
+            hint="replace it with null or drop the row",
+        )
+    direct = {
+        frozenset({str}): encode_basestring,
+        frozenset({int}): int.__repr__,
+        frozenset({float}): float.__repr__,
+        frozenset({bool}): _BOOLS.__getitem__,
+    }.get(frozenset(kinds))
+    if direct is None:
+
+        def encode_any(chunk: list[Any]) -> list[str]:
+            try:
+                return [_encode_value(v) for v in chunk]
+            except ValueError as exc:
+                raise InputError(
+                    f"column {name!r} holds NaN or infinity, which has no JSON form",
+                    hint="replace it with null or drop the row",
+                ) from exc
+
+        return encode_any
+    if None in values:
+        return lambda chunk: [_NULL if v is None else direct(v) for v in chunk]
+    return lambda chunk: list(map(direct, chunk))
+
+
 def encode_frame(frame: Any) -> EncodedRows:
     """Encode a DataFrame's rows as ``frame_to_records`` renders them, a column at a time.
 
@@ -158,19 +204,23 @@ def encode_frame(frame: Any) -> EncodedRows:
     if reserved:
         raise InputError(f"column names {reserved} are reserved for snapshots; rename them")
     values = {name: column_values(frame[name]) for name in names}
-    parts = []
-    for name in sorted(names):
-        prefix = _ENCODE(name) + ":"
-        try:
-            encoded = list(map(_encode_value, values[name]))
-        except ValueError as exc:
-            raise InputError(
-                f"column {name!r} holds NaN or infinity, which has no JSON form",
-                hint="replace it with null or drop the row",
-            ) from exc
-        parts.append([prefix + text for text in encoded])
-    texts = ("{" + ",".join(row) + "}" for row in zip(*parts, strict=True))
-    hashes = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
+    encoders = {name: _column_encoder(name, values[name]) for name in names}
+    ordered = sorted(names)
+    prefixes = [_ENCODE(name) + ":" for name in ordered]
+    hashes: list[str] = []
+    # A chunk at a time: the rows' canonical texts never all exist at once.
+    for start in range(0, len(frame), HASH_CHUNK_ROWS):
+        parts = [
+            [
+                prefix + text
+                for text in encoders[name](values[name][start : start + HASH_CHUNK_ROWS])
+            ]
+            for prefix, name in zip(prefixes, ordered, strict=True)
+        ]
+        hashes.extend(
+            hashlib.sha256(("{" + ",".join(row) + "}").encode("utf-8")).hexdigest()
+            for row in zip(*parts, strict=True)
+        )
     columns: dict[str, pa.Array] = {}
     json_columns: list[str] = []
     for name in names:

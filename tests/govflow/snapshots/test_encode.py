@@ -156,3 +156,15 @@ def test_timestamps_are_stored_as_the_ledger_renders_them():
         {"when": None, "n": 2},
     ]
     assert str(encoded.table.schema.field("when").type) == "string"
+
+
+def test_frames_hash_the_same_a_chunk_at_a_time(monkeypatch):
+    import govflow.snapshots.encode as encode
+
+    frame = pd.DataFrame(
+        {"n": range(7), "text": [f"t{i}" if i % 2 else None for i in range(7)], "x": [0.5] * 7}
+    )
+    whole = encode_frame(frame)
+    monkeypatch.setattr(encode, "HASH_CHUNK_ROWS", 3)
+
+    assert encode_frame(frame).hashes == whole.hashes == _old_hashes(_old_frame_to_records(frame))
