@@ -6,7 +6,6 @@ value is distinct), the data columns do.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -21,8 +20,8 @@ __all__ = ["ROW_GROUP_ROWS", "read_table", "snapshot_schema", "write_snapshot"]
 ROW_GROUP_ROWS = 128 * 1024
 
 
-def write_snapshot(hashes: Sequence[str], table: pa.Table) -> bytes:
-    """Return the Parquet bytes of a snapshot of ``table`` with its row hashes."""
+def write_snapshot(hashes: Sequence[str], table: pa.Table) -> pa.Buffer:
+    """Return the Parquet bytes of a snapshot of ``table`` with its row hashes (no copy)."""
     if table.num_columns and table.num_rows != len(hashes):
         raise ValueError(f"{len(hashes)} hashes for {table.num_rows} rows")
     metadata = table.schema.metadata
@@ -31,7 +30,7 @@ def write_snapshot(hashes: Sequence[str], table: pa.Table) -> bytes:
         full = full.append_column(name, table.column(name))
     if metadata:
         full = full.replace_schema_metadata(metadata)
-    buffer = io.BytesIO()
+    buffer = pa.BufferOutputStream()
     pq.write_table(
         full,
         buffer,
@@ -43,7 +42,7 @@ def write_snapshot(hashes: Sequence[str], table: pa.Table) -> bytes:
     return buffer.getvalue()
 
 
-def read_table(data: bytes, *, columns: Sequence[str] | None = None) -> pa.Table:
+def read_table(data: bytes | pa.Buffer, *, columns: Sequence[str] | None = None) -> pa.Table:
     """Read a snapshot's bytes (all columns, or only ``columns``)."""
     table = pq.read_table(pa.BufferReader(data), columns=list(columns) if columns else None)
     return table

@@ -51,8 +51,9 @@ class SnapshotStore:
     def uri_for(self, sha256: str) -> str:
         return f"{self.url}/{sha256[:2]}/{sha256}.parquet"
 
-    def publish(self, data: bytes, *, what: str) -> StoredSnapshot:
+    def publish(self, data: bytes | memoryview, *, what: str) -> StoredSnapshot:
         """Store ``data`` under its hash (nothing is written if it is stored already)."""
+        data = memoryview(data)
         sha256 = hashlib.sha256(data).hexdigest()
         uri = self.uri_for(sha256)
         try:
@@ -65,10 +66,10 @@ class SnapshotStore:
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise SnapshotError(f"cannot write the snapshot of {what} to {uri}: {reason}") from exc
-        return StoredSnapshot(uri=uri, sha256=sha256, size=len(data))
+        return StoredSnapshot(uri=uri, sha256=sha256, size=data.nbytes)
 
-    def _publish_local(self, path: Path, data: bytes) -> None:
-        if path.exists() and path.stat().st_size == len(data):
+    def _publish_local(self, path: Path, data: memoryview) -> None:
+        if path.exists() and path.stat().st_size == data.nbytes:
             return
         scratch = _local_path(self.url) / ".tmp" / f"{uuid.uuid4().hex}.part"
         scratch.parent.mkdir(parents=True, exist_ok=True)
@@ -82,12 +83,12 @@ class SnapshotStore:
         finally:
             scratch.unlink(missing_ok=True)
 
-    def _publish_remote(self, uri: str, data: bytes, *, what: str) -> None:
+    def _publish_remote(self, uri: str, data: memoryview, *, what: str) -> None:
         fs, path = _filesystem(uri)
         try:
-            if fs.exists(path) and fs.size(path) == len(data):
+            if fs.exists(path) and fs.size(path) == data.nbytes:
                 return
-            fs.pipe_file(path, data)
+            fs.pipe_file(path, data.tobytes())
         except OSError:
             raise
         except Exception as exc:  # botocore and aiohttp errors have no common base
