@@ -40,8 +40,9 @@ names, start and end times) plus in-process probes (wrappers the worker installs
 attributes that are looked up at call time): around what the flow body calls outside tasks
 (load_dataset_config, suite_for, frame_for_validation, split_suite, merge_outcomes,
 decide_batch, validation_failure_request, request_review) and, to split the tasks' own time,
-around validate_frame, _check_chunk (schema checks), frame_to_records, prepare_items,
-register_dataset_version, insert_items, record_source_quarantine and record_validation.
+around validate_frame, _check_chunk (schema checks), encode_frame (row hashes and Arrow
+columns), register_dataset_version, write_rows (the Parquet snapshot), record_source_quarantine
+and record_validation.
 An RSS sampler (every 50 ms) tells which steps raised the peak. The flow's wall time W runs
 from calling ``ingest`` to its return. Each instant of W is attributed to exactly one bucket,
 in this order: a task run (acquisition: acquire-source; ledger writes: register-raw-version,
@@ -120,10 +121,9 @@ REVIEWER = "benchrev"
 IN_TASKS = {
     "validate_frame",
     "_check_chunk",
-    "frame_to_records",
-    "prepare_items",
+    "encode_frame",
     "register_dataset_version",
-    "insert_items",
+    "write_rows",
     "record_source_quarantine",
     "record_validation",
 }
@@ -455,20 +455,22 @@ class Probes:
 
 def install_probes() -> Probes:
     """Wrap functions the ingest flow and its tasks look up at call time."""
-    import flows.ingest
+    import flows.checkpoint
     import govflow.ledger.datasets
     import govflow.ledger.quarantine
     import govflow.ledger.validations
     import govflow.records
     import govflow.review.gate
+    import govflow.snapshots.encode
     import govflow.sources.acquire
     import govflow.sources.config
     import govflow.validation.batch
+    import govflow.validation.suites
     import tasks.validation
 
     probes = Probes()
     probes.wrap(govflow.sources.config, "load_dataset_config")
-    probes.wrap(govflow.validation.batch, "suite_for")
+    probes.wrap(govflow.validation.suites, "suite_for")
     probes.wrap(govflow.validation.batch, "decide_batch")
     probes.wrap(govflow.validation.batch, "validation_failure_request")
     probes.wrap(govflow.records, "frame_for_validation")
@@ -478,13 +480,14 @@ def install_probes() -> Probes:
     # Inside task runs (not part of the time buckets; they split the tasks' own time).
     probes.wrap(tasks.validation, "validate_frame")
     probes.wrap(govflow.sources.acquire, "_check_chunk")
-    probes.wrap(govflow.records, "frame_to_records")
-    probes.wrap(govflow.ledger.datasets, "prepare_items")
+    probes.wrap(govflow.snapshots.encode, "encode_frame")
     probes.wrap(govflow.ledger.datasets, "register_dataset_version")
-    probes.wrap(govflow.ledger.datasets, "insert_items")
+    probes.wrap(govflow.ledger.datasets, "write_rows")
     probes.wrap(govflow.ledger.quarantine, "record_source_quarantine")
     probes.wrap(govflow.ledger.validations, "record_validation")
-    assert flows.ingest.validate_in_chunks is tasks.validation.validate_in_chunks
+    # The checkpoint step imports validate_in_chunks once; the probes above are looked up
+    # at call time inside it.
+    assert flows.checkpoint.validate_in_chunks is tasks.validation.validate_in_chunks
     return probes
 
 
@@ -888,18 +891,16 @@ def report(n: int, bad: dict[str, int], pandas: dict, gov: dict, pre: dict | Non
     inside = att["in_tasks"]
     ledger_task_s = sum(att["per_task"].get(name, 0.0) for name in LEDGER_TASKS)
     probed = (
-        inside["frame_to_records"]
+        inside["encode_frame"]
         + inside["register_dataset_version"]
-        + inside["prepare_items"]
         + inside["record_source_quarantine"]
         + inside["record_validation"]
     )
     print(
-        f"    (inside the ledger tasks, {ledger_task_s:.2f} s: frame_to_records "
-        f"{inside['frame_to_records']:.2f} s, prepare_items (canonical JSON + sha256) "
-        f"{inside['prepare_items']:.2f} s, insert_items (bulk SQL) {inside['insert_items']:.2f} s, "
-        f"rest of register_dataset_version "
-        f"{inside['register_dataset_version'] - inside['insert_items']:.2f} s, "
+        f"    (inside the ledger tasks, {ledger_task_s:.2f} s: encode_frame (canonical JSON "
+        f"+ sha256 + Arrow columns) {inside['encode_frame']:.2f} s, write_rows (Parquet + "
+        f"sha256 + publish) {inside['write_rows']:.2f} s, rest of register_dataset_version "
+        f"{inside['register_dataset_version'] - inside['write_rows']:.2f} s, "
         f"record_source_quarantine {inside['record_source_quarantine']:.2f} s, record_validation "
         f"{inside['record_validation']:.2f} s, commit and the rest {ledger_task_s - probed:.2f} s)"
     )

@@ -1,14 +1,22 @@
-"""Bulk item inserts: govflow's ledger path against raw DB-API ``executemany``.
+"""What registering a dataset version costs now that its rows live in a Parquet snapshot.
 
-For each backend (SQLite always; Postgres when GOVFLOW_BENCH_POSTGRES_URL or
-GOVFLOW_TEST_POSTGRES_URL is set, or 127.0.0.1:5432 answers) and each size (100k, 1M), both
-sides insert the same prepared rows (content hash, canonical JSON payload) into the items and
-membership tables of a freshly migrated ledger and commit. govflow's side is
-``govflow.ledger.datasets.insert_items``; the baseline is the driver's ``executemany``
-(sqlite3, psycopg) with plain INSERTs. Target: govflow/executemany <= 1.5x.
+The ledger no longer writes a row per item: registering a version writes one
+``dataset_versions`` row (plus its parents and an audit event) and one content-addressed
+Parquet snapshot. This benchmark therefore compares, per backend (SQLite always; Postgres
+when GOVFLOW_BENCH_POSTGRES_URL or GOVFLOW_TEST_POSTGRES_URL is set, or 127.0.0.1:5432
+answers) and size (100k, 1M rows of a pandas frame):
 
-Also printed, for information: the full ``register_dataset_version`` call including
-serialization and hashing of the records, which the baseline does not do.
+- govflow: ``register_frame`` of the frame as a raw version into a freshly migrated ledger
+  (row hashes, canonical encoding, Parquet, SHA-256 of the file, publish, ledger rows, commit);
+- baseline: ``DataFrame.to_parquet`` of the same frame to a file (what storing the rows costs
+  without any governance);
+- derived: registering a subset of the raw version (every other row, by mask: no row is
+  hashed again; its rows are taken from the parent snapshot), against ``to_parquet`` of that
+  subset.
+
+Last line: ``ledger_bulk: register/to_parquet at 1M rows = X.XXx (sqlite), derived = X.XXx,
+ledger rows for both versions = N`` (N counts the dataset_versions, dataset_version_parents
+and dataset.registered audit rows the two registrations wrote).
 
 Usage: .venv/bin/python benchmarks/ledger_bulk.py [--sizes 100000,1000000]
 """
@@ -23,31 +31,32 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+import numpy as np
+import pandas as pd
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from govflow.ledger.datasets import (
-    PreparedItems,
-    insert_items,
-    prepare_items,
-    register_dataset_version,
-)
+from govflow.ledger.datasets import PreparedItems, register_dataset_version, register_frame
 from govflow.ledger.engine import Ledger
-from govflow.ledger.models import DatasetVersion
+from govflow.ledger.models import AuditEvent, DatasetVersion, DatasetVersionParent
 
 TEXTS = ["refund not received", "app crashes on login", "how do I export", "great support!"]
 
 
-def make_records(n: int) -> list[dict]:
-    return [
-        {"id": i, "text": f"{TEXTS[i % 4]} #{i}", "label": ("billing", "bug", "howto")[i % 3]}
-        for i in range(n)
-    ]
+def make_frame(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    ids = np.arange(n)
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "text": [f"{TEXTS[i % 4]} #{i}" for i in range(n)],
+            "label": np.array(["billing", "bug", "howto"])[ids % 3],
+            "confidence": rng.random(n).round(4),
+        }
+    )
 
 
-def sqlite_factory():
-    folder = Path(tempfile.mkdtemp(prefix="govflow-bench-"))
-
+def sqlite_factory(folder: Path):
     def new_url() -> str:
         return f"sqlite:///{folder / (uuid.uuid4().hex + '.db')}"
 
@@ -71,89 +80,6 @@ def postgres_factory(base_url: str):
     return new_url, drop
 
 
-def prepare_schema(url: str) -> None:
-    """Migrate a fresh ledger and add the version row the membership rows refer to."""
-    ledger = Ledger.open(url)
-    with ledger.session() as session:
-        session.add(
-            DatasetVersion(
-                id="dv-bench",
-                name="bench",
-                stage="raw",
-                content_hash="0" * 64,
-                row_count=0,
-                created_by="bench",
-            )
-        )
-    ledger.dispose()
-
-
-def time_govflow(url: str, items: PreparedItems) -> float:
-    prepare_schema(url)
-    ledger = Ledger.open(url)
-    start = time.perf_counter()
-    with ledger.session() as session:
-        insert_items(session=session, version_id="dv-bench", items=items)
-    elapsed = time.perf_counter() - start
-    ledger.dispose()
-    return elapsed
-
-
-def time_register(url: str, records: list[dict]) -> float:
-    ledger = Ledger.open(url)
-    start = time.perf_counter()
-    with ledger.session() as session:
-        register_dataset_version(
-            session=session, name="bench", stage="raw", items=prepare_items(records), actor="bench"
-        )
-    elapsed = time.perf_counter() - start
-    ledger.dispose()
-    return elapsed
-
-
-def time_executemany(url: str, items: PreparedItems) -> float:
-    prepare_schema(url)  # the same migrated schema and version row as govflow's side
-    pairs = zip(items.hashes, items.payloads, strict=True)
-    item_rows = [(h, p, "organic", "dv-bench") for h, p in pairs]
-    member_rows = [("dv-bench", pos, h) for pos, h in enumerate(items.hashes)]
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        import sqlite3
-
-        conn = sqlite3.connect(parsed.database)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        marks = "?"
-    else:
-        import psycopg
-
-        conn = psycopg.connect(
-            host=parsed.host,
-            port=parsed.port,
-            user=parsed.username,
-            password=parsed.password,
-            dbname=parsed.database,
-        )
-        marks = "%s"
-    start = time.perf_counter()
-    cur = conn.cursor()
-    cur.executemany(
-        "INSERT INTO items (content_hash, payload, origin, first_version_id) "
-        f"VALUES ({marks}, {marks}, {marks}, {marks})",
-        item_rows,
-    )
-    cur.executemany(
-        "INSERT INTO dataset_version_items (version_id, position, item_hash) "
-        f"VALUES ({marks}, {marks}, {marks})",
-        member_rows,
-    )
-    conn.commit()
-    elapsed = time.perf_counter() - start
-    conn.close()
-    return elapsed
-
-
 def postgres_url() -> str | None:
     url = os.environ.get("GOVFLOW_BENCH_POSTGRES_URL") or os.environ.get(
         "GOVFLOW_TEST_POSTGRES_URL"
@@ -167,48 +93,84 @@ def postgres_url() -> str | None:
     return "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
+def time_to_parquet(frame: pd.DataFrame, folder: Path) -> float:
+    t0 = time.perf_counter()
+    frame.to_parquet(folder / f"{uuid.uuid4().hex}.parquet", index=False)
+    return time.perf_counter() - t0
+
+
+def time_register(url: str, frame: pd.DataFrame) -> tuple[float, float, int]:
+    """Register the frame, then every other row of it; return both times and ledger rows."""
+    ledger = Ledger.open(url)
+    try:
+        t0 = time.perf_counter()
+        with ledger.session() as session:
+            raw, hashes = register_frame(
+                session=session, frame=frame, name="bench", stage="raw", actor="bench"
+            )
+            raw_id = raw.id
+        raw_s = time.perf_counter() - t0
+        keep = [i % 2 == 0 for i in range(len(hashes))]
+        t0 = time.perf_counter()
+        with ledger.session() as session:
+            register_dataset_version(
+                session=session,
+                name="bench",
+                stage="validated",
+                items=PreparedItems(hashes=hashes).subset(keep),
+                actor="bench",
+                parent_ids=[raw_id],
+            )
+        derived_s = time.perf_counter() - t0
+        with ledger.reader() as session:
+            rows = sum(
+                session.scalar(select(func.count()).select_from(model))
+                for model in (DatasetVersion, DatasetVersionParent, AuditEvent)
+            )
+    finally:
+        ledger.dispose()
+    return raw_s, derived_s, rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    backends = {"sqlite": sqlite_factory()}
+    folder = Path(tempfile.mkdtemp(prefix="govflow-bench-"))
+    os.environ["GOVFLOW_SNAPSHOT_URL"] = str(folder / "snapshots")
+    backends = {"sqlite": sqlite_factory(folder)}
     pg = postgres_url()
     if pg:
         backends["postgres"] = postgres_factory(pg)
     else:
         print("postgres: not reachable, skipped")
-    ratios: dict[tuple[str, int], float] = {}
+    results: dict[tuple[str, int], tuple[float, float, int]] = {}
     for n in sizes:
-        records = make_records(n)
-        t0 = time.perf_counter()
-        items = prepare_items(records)
-        prep = time.perf_counter() - t0
-        print(f"\n{n:,} rows: serialize+hash {prep:.2f} s ({n / prep:,.0f} rows/s)")
+        frame = make_frame(n)
+        plain = time_to_parquet(frame, folder)
+        subset = frame.iloc[::2]
+        plain_subset = time_to_parquet(subset, folder)
+        print(f"\n{n:,} rows: to_parquet {plain:.2f} s, of every other row {plain_subset:.2f} s")
         for backend, (new_url, drop) in backends.items():
-            urls = [new_url() for _ in range(3)]
+            os.environ["GOVFLOW_SNAPSHOT_URL"] = str(folder / f"snapshots-{uuid.uuid4().hex}")
+            url = new_url()
             try:
-                base = time_executemany(urls[0], items)
-                ours = time_govflow(urls[1], items)
-                full = time_register(urls[2], records)
+                raw_s, derived_s, rows = time_register(url, frame)
             finally:
-                for url in urls:
-                    drop(url)
-            ratios[(backend, n)] = ours / base
+                drop(url)
+            results[(backend, n)] = (raw_s / plain, derived_s / plain_subset, rows)
             print(
-                f"  {backend:<8} executemany {base:6.2f} s ({n / base:>9,.0f} rows/s) | "
-                f"govflow {ours:6.2f} s ({n / ours:>9,.0f} rows/s) | ratio {ours / base:.2f}x | "
-                f"full register incl. hashing {full:6.2f} s ({n / full:>9,.0f} rows/s)"
+                f"  {backend:<8} register {raw_s:6.2f} s ({n / raw_s:>9,.0f} rows/s, "
+                f"{raw_s / plain:.2f}x to_parquet) | derived {derived_s:6.2f} s "
+                f"({derived_s / plain_subset:.2f}x) | ledger rows {rows}"
             )
     largest = max(sizes)
-    summary = ", ".join(
-        f"{b} {ratios[(b, largest)]:.2f}x" for b in backends if (b, largest) in ratios
-    )
-    print(f"\nall backends at {largest:,} rows: {summary}")
     label = "1M" if largest == 1_000_000 else f"{largest:,}"
+    ratio, derived, rows = results[("sqlite", largest)]
     print(
-        f"ledger_bulk: govflow/executemany at {label} rows = "
-        f"{ratios[('sqlite', largest)]:.2f}x (sqlite)"
+        f"ledger_bulk: register/to_parquet at {label} rows = {ratio:.2f}x (sqlite), "
+        f"derived = {derived:.2f}x, ledger rows for both versions = {rows}"
     )
 
 

@@ -4,7 +4,9 @@ GovflowError                     base; ``message`` is one line for a person, ``h
 ├── ConfigError                  a setting is missing or malformed
 ├── LedgerError                  the ledger cannot do what was asked
 │   ├── LedgerUnavailable        the database cannot be reached or opened
-│   └── MigrationError           the schema is not (and cannot be brought to) the current one
+│   ├── MigrationError           the schema is not (and cannot be brought to) the current one
+│   └── SnapshotError            a version's snapshot is missing, altered or cannot be stored
+│       └── StoreUnavailable     the snapshot store cannot be reached
 ├── NotFound                     a referenced record (version, person, deployment, flow run,
 │                                ...) does not exist, in the ledger or on the Prefect server
 ├── AuditChainBroken             the audit trail fails verification (carries the break)
@@ -42,7 +44,9 @@ __all__ = [
     "NotInFlowRun",
     "PrefectUnavailable",
     "ReviewBatchFailed",
+    "SnapshotError",
     "SourceError",
+    "StoreUnavailable",
 ]
 
 
@@ -82,6 +86,16 @@ class MigrationError(LedgerError):
     """The ledger schema is not, and cannot be brought to, the current revision."""
 
     exit_code = 3
+
+
+class SnapshotError(LedgerError):
+    """A version's Parquet snapshot is missing, altered, or cannot be written (names the URI)."""
+
+    exit_code = 3
+
+
+class StoreUnavailable(SnapshotError):
+    """The snapshot store (a folder or an object store URL) cannot be reached."""
 
 
 class NotFound(GovflowError):

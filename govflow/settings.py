@@ -21,6 +21,11 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the ledger; default: a SQLite file under GOVFLOW_HOME.",
     )
+    snapshot_url: str | None = Field(
+        default=None,
+        description="Where dataset snapshots (Parquet) are stored: a folder or an fsspec URL "
+        "such as s3://bucket/prefix; default: GOVFLOW_HOME/snapshots.",
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=30_000, ge=0, description="How long a SQLite writer waits for the lock."
     )
@@ -32,7 +37,7 @@ class Settings(BaseSettings):
         default=None, description="If set, each new review gate is POSTed here as JSON."
     )
 
-    @field_validator("database_url", "review_webhook_url")
+    @field_validator("database_url", "review_webhook_url", "snapshot_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
@@ -45,6 +50,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'ledger.db').resolve()}"
+
+    @property
+    def snapshot_store_url(self) -> str:
+        """Return where snapshots are stored, defaulting to ``$GOVFLOW_HOME/snapshots``."""
+        if self.snapshot_url:
+            return self.snapshot_url
+        return str((self.home / "snapshots").resolve())
 
 
 def get_settings() -> Settings:

@@ -32,13 +32,12 @@ def acquire_source(config: DatasetConfig) -> Acquisition:
 def record_acquisition(acquisition: Acquisition, config: DatasetConfig) -> RawRecord:
     """Register the parsed rows as the raw version and record the acquisition quarantine."""
     from govflow.domain import Stage
-    from govflow.ledger.datasets import prepare_items, register_dataset_version
+    from govflow.ledger.datasets import prepare_frame, register_dataset_version
     from govflow.ledger.quarantine import record_source_quarantine
-    from govflow.records import frame_to_records
     from govflow.runtime import flow_actor
 
     run_id, actor = flow_actor()
-    items = prepare_items(frame_to_records(acquisition.frame))
+    items = prepare_frame(acquisition.frame)
     with Ledger.open().session() as session:
         version = register_dataset_version(
             session=session,

@@ -171,7 +171,7 @@ def register_passed_rows(
     from govflow.validation.batch import quarantine_step
 
     run_id, actor = flow_actor()
-    items = PreparedItems(hashes=parent_hashes, payloads=None).subset(decision.passed_mask)
+    items = PreparedItems(hashes=parent_hashes).subset(decision.passed_mask)
     with Ledger.open().session() as session:
         record_waivers(
             session=session,

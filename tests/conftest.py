@@ -80,6 +80,14 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def snapshot_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Give every test a snapshot store of its own (never the working tree's .govflow)."""
+    store = tmp_path / "snapshots"
+    monkeypatch.setenv("GOVFLOW_SNAPSHOT_URL", str(store))
+    return store
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'ledger.db'}"

@@ -20,6 +20,9 @@ def verify(
         metavar="HASH",
         help="A head hash printed earlier: fail unless the chain still descends from it.",
     ),
+    data: bool = typer.Option(
+        False, "--data", help="Also hash every byte of every version's snapshot."
+    ),
 ) -> None:
     """Walk the hash chain; exit 1 naming the first broken event if it was tampered with.
 
@@ -27,11 +30,15 @@ def verify(
     it later as --expect-head, which also catches a chain rewritten from scratch. Reads the
     ledger without writing to it (a read-only file or database role is enough).
 
+    With --data, every dataset snapshot is read and hashed too: a missing or altered one
+    exits 3, naming the versions and URIs.
+
     Example: govflow audit verify --expect-head 5f0c...e9 (the 64 characters printed before)
     """
     from govflow.errors import AuditChainBroken, InputError
     from govflow.ledger.audit import locate_recorded_head, verify_chain
     from govflow.ledger.engine import Ledger
+    from govflow.ledger.version_rows import verify_snapshots
 
     recorded = None
     if expect_head is not None:
@@ -50,6 +57,8 @@ def verify(
                 raise AuditChainBroken(found.seq, found.problem.value, found.detail)
             if recorded is not None:
                 seq = locate_recorded_head(session=session, report=report, recorded_head=recorded)
+            if data:
+                checked, problems = verify_snapshots(session=session)
     finally:
         ledger.dispose()
     typer.echo(f"audit chain intact: {report.events} events (head {report.head_hash})")
@@ -58,6 +67,16 @@ def verify(
             f"descends from the recorded head {recorded} "
             f"(event {seq}; {report.events - seq} events since)"
         )
+    if data:
+        if problems:
+            from govflow.errors import SnapshotError
+
+            listed = "; ".join(p.reason for p in problems[:3])
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            raise SnapshotError(
+                f"{len(problems)} of {checked} dataset versions fail: {listed}{more}"
+            )
+        typer.echo(f"snapshots intact: {checked} dataset versions, every byte hashed")
 
 
 @app.command()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
 from govflow.cli._common import cli_actor, open_ledger, print_json
 
-app = typer.Typer(help="Register and list dataset versions.", no_args_is_help=True)
+app = typer.Typer(
+    help="Register, list, show, find and export dataset versions.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -80,3 +83,86 @@ def list_(
             f"{row['id']:<27}  {row['name'][:24]:<24}  {row['stage'][:14]:<14}  "
             f"{row['rows']:>9}  {row['created_at'][:19]}Z"
         )
+
+
+@app.command()
+def show(
+    version_id: str = typer.Argument(..., metavar="VERSION", help="A version id (or prefix)."),
+    where: str | None = typer.Option(
+        None, "--where", help="A SQL condition on the version's columns (run by DuckDB)."
+    ),
+    limit: int = typer.Option(20, "--limit", min=0, help="At most this many rows."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array for scripts."),
+) -> None:
+    """Print a version's rows (read from its snapshot, checked against its hash).
+
+    Rows print as JSON lines with their item hash under "_hash".
+
+    Example: govflow datasets show dv-1a2b3c --where "label = 'bug'" --limit 5
+    """
+    from govflow.ledger.datasets import get_version
+    from govflow.ledger.version_rows import read_version_table
+    from govflow.snapshots.encode import decode_table
+    from govflow.snapshots.query import filter_rows
+
+    with open_ledger().reader() as session:
+        version = get_version(session=session, version_id=version_id)
+        table = filter_rows(read_version_table(version), where=where, limit=limit)
+        label = f"{version.id} ({version.name} [{version.stage}])"
+        total = version.row_count
+    rows = [
+        {"_hash": h, **record}
+        for h, record in zip(table.column("_hash").to_pylist(), decode_table(table), strict=True)
+    ]
+    typer.echo(f"{label}: {len(rows)} of {total} rows shown", err=True)
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        typer.echo(json.dumps(row, ensure_ascii=False))
+
+
+@app.command()
+def find(
+    item_hash: str = typer.Argument(..., metavar="HASH", help="An item's content hash."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Show an item and every version that holds it.
+
+    Example: govflow datasets find 5f0c...e9
+    """
+    from govflow.errors import NotFound
+    from govflow.ledger.version_rows import find_rows, versions_containing
+
+    with open_ledger().reader() as session:
+        versions = versions_containing(session=session, item_hash=item_hash)
+        if not versions:
+            raise NotFound("item", item_hash, hint="no stored version holds a row with this hash")
+        record = find_rows(session=session, hashes=[item_hash], first=versions[:1])[item_hash]
+    if as_json:
+        print_json({"item": item_hash, "record": record, "versions": versions})
+        return
+    typer.echo(json.dumps(record, ensure_ascii=False))
+    for version in versions:
+        typer.echo(version)
+
+
+@app.command()
+def export(
+    version_id: str = typer.Argument(..., metavar="VERSION", help="A version id (or prefix)."),
+    path: Path = typer.Argument(..., help="Where to write: a .jsonl, .csv or .parquet file."),
+) -> None:
+    """Write a version's rows to a file, in row order (the format follows the suffix).
+
+    Example: govflow datasets export dv-1a2b3c tickets.csv
+    """
+    from govflow.ledger.datasets import get_version
+    from govflow.ledger.version_rows import read_version_table
+    from govflow.snapshots.export import export_rows
+
+    with open_ledger().reader() as session:
+        version = get_version(session=session, version_id=version_id)
+        table = read_version_table(version)
+        label = f"{version.id} ({version.name} [{version.stage}])"
+    written = export_rows(table, path)
+    typer.echo(f"exported {written} rows of {label} to {path}", err=True)

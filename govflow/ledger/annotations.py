@@ -26,6 +26,7 @@ from govflow.annotation.exchange import (
 )
 from govflow.domain import GuidelineStatus, PersonStatus
 from govflow.errors import InputError
+from govflow.hashing import canonical_json
 from govflow.ledger.audit import append_event
 from govflow.ledger.bulk import db_time, insert_ignoring_conflicts, lock_key
 from govflow.ledger.models import (
@@ -33,11 +34,11 @@ from govflow.ledger.models import (
     Assignment,
     GoldItem,
     GuidelineVersion,
-    Item,
     Person,
     utcnow,
 )
 from govflow.ledger.rounds import get_round
+from govflow.ledger.version_rows import find_rows, known_hashes
 
 __all__ = [
     "add_gold_items",
@@ -51,17 +52,6 @@ __all__ = [
     "round_labels",
     "round_progress",
 ]
-
-_IN_CHUNK = 5000  # keeps IN (...) lists under every backend's parameter limit
-
-
-def _existing(session: Session, column: Any, values: Iterable[str]) -> set[str]:
-    wanted = sorted(set(values))
-    found: set[str] = set()
-    for start in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[start : start + _IN_CHUNK]
-        found.update(session.scalars(select(column).where(column.in_(chunk))))
-    return found
 
 
 def latest_label_set(*, session: Session, project: str) -> list[str] | None:
@@ -115,7 +105,7 @@ def add_gold_items(
     bad_labels = sorted({label for label in answers.values() if label not in labels})
     if bad_labels:
         raise InputError(f"gold labels not in the label set {labels}: {quote_some(bad_labels)}")
-    missing = sorted(set(answers) - _existing(session, Item.content_hash, answers))
+    missing = sorted(set(answers) - known_hashes(session=session, hashes=answers))
     if missing:
         raise InputError(f"gold items not in the ledger: {quote_some(missing)}")
     lock_key(session=session, key=f"gold:{project}")
@@ -158,16 +148,19 @@ def export_assignments(
     fmt: ExchangeFormat | str = ExchangeFormat.JSONL,
 ) -> str:
     """Render a round's assignments for annotators (gold items look like any other)."""
-    get_round(session=session, round_id=round_id)
+    found = get_round(session=session, round_id=round_id)
     query = (
-        select(Assignment.annotator_id, Assignment.item_hash, Item.payload)
-        .join(Item, Item.content_hash == Assignment.item_hash)
+        select(Assignment.annotator_id, Assignment.item_hash)
         .where(Assignment.round_id == round_id)
         .order_by(Assignment.annotator_id, Assignment.item_hash)
     )
     if annotator_id is not None:
         query = query.where(Assignment.annotator_id == annotator_id)
-    rows = [tuple(row) for row in session.execute(query).all()]
+    pairs = [tuple(row) for row in session.execute(query).all()]
+    records = find_rows(
+        session=session, hashes={h for _, h in pairs}, first=[found.dataset_version_id]
+    )
+    rows = [(a, h, canonical_json(records[h])) for a, h in pairs if h in records]
     return render_tasks(rows, round_id=round_id, fmt=fmt)
 
 
@@ -188,7 +181,7 @@ def import_annotations(
         select(GuidelineVersion.label_set).where(GuidelineVersion.id == found.guideline_version_id)
     )
     people = set(session.scalars(select(Person.id)))
-    known_items = _existing(session, Item.content_hash, items)
+    known_items = known_hashes(session=session, hashes=items)
     lock_key(session=session, key=f"annotations:{round_id}")
     assigned = set(
         session.execute(

@@ -165,7 +165,7 @@ def open_calibration_round(
         session=session,
         name=f"{project}-gold",
         stage=Stage.CALIBRATION,
-        items=PreparedItems(hashes=gold, payloads=None),
+        items=PreparedItems(hashes=gold),
         actor=actor,
     ).version
     pairs = assign_calibration(gold=gold, people=people, per_person=per_person, seed=seed)

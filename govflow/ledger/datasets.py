@@ -1,26 +1,33 @@
-"""Sources, content-addressed dataset versions, their items and lineage edges."""
+"""Sources, content-addressed dataset versions, their rows and lineage edges.
+
+A version's rows are stored once, as a Parquet snapshot (``govflow.snapshots``); its ledger
+row points to it. The snapshot is published before the ledger row is written, so no row ever
+points to a snapshot that does not exist.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+import pyarrow as pa
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govflow.domain import Relation, SourceKind, Stage
+from govflow.domain import Origin, Relation, SourceKind, Stage
 from govflow.errors import InputError, NotFound
-from govflow.hashing import canonical_json, combine_hashes, content_hash, sha256_text
+from govflow.hashing import combine_hashes, content_hash, sha256_text
 from govflow.ledger.audit import append_event
-from govflow.ledger.bulk import insert_ignoring_conflicts, lock_key
-from govflow.ledger.models import (
-    DatasetVersion,
-    DatasetVersionItem,
-    DatasetVersionParent,
-    Item,
-    Origin,
-    Source,
+from govflow.ledger.bulk import lock_key
+from govflow.ledger.models import DatasetVersion, DatasetVersionParent, Source
+from govflow.ledger.version_rows import (
+    StoredRows,
+    find_rows,
+    read_hashes,
+    read_records,
+    take_rows,
+    write_rows,
 )
 
 __all__ = [
@@ -29,9 +36,9 @@ __all__ = [
     "SourceSpec",
     "count_items",
     "get_version",
-    "insert_items",
     "list_versions",
     "parent_ids",
+    "prepare_frame",
     "prepare_items",
     "read_version_hashes",
     "read_version_records",
@@ -43,14 +50,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PreparedItems:
-    """Records serialized once: canonical JSON payloads and their content hashes, in order.
+    """Rows hashed once, in order: their hashes and, for new content, their encoded table.
 
-    ``payloads`` is None for a subset of an already registered version (see ``subset``): its
-    items are stored already, so only the new version's membership rows are written.
+    Without a ``table`` the rows are stored already (a subset of a registered version, items
+    named by hash): registration takes them from the parents' snapshots, then from any other.
     """
 
     hashes: list[str]
-    payloads: list[str] | None
+    table: pa.Table | None = None
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -60,18 +67,29 @@ class PreparedItems:
         return combine_hashes(self.hashes)
 
     def subset(self, keep: Sequence[bool]) -> PreparedItems:
-        """Return the kept rows, in order, as payload-less items of the same stored content."""
+        """Return the kept rows, in order."""
         if len(keep) != len(self.hashes):
             raise ValueError(f"mask of {len(keep)} rows for {len(self.hashes)} items")
-        return PreparedItems(
-            hashes=[h for h, kept in zip(self.hashes, keep, strict=True) if kept], payloads=None
-        )
+        hashes = [h for h, kept in zip(self.hashes, keep, strict=True) if kept]
+        if self.table is None or not self.table.num_columns:
+            return PreparedItems(hashes=hashes)
+        return PreparedItems(hashes=hashes, table=self.table.filter(pa.array(list(keep))))
 
 
-def prepare_items(records: Iterable[Mapping[str, Any]]) -> PreparedItems:
-    """Serialize each record canonically and hash it."""
-    payloads = [canonical_json(record) for record in records]
-    return PreparedItems(hashes=[sha256_text(p) for p in payloads], payloads=payloads)
+def prepare_items(records: Sequence[Mapping[str, Any]]) -> PreparedItems:
+    """Serialize each record canonically, hash it and encode the rows as a table."""
+    from govflow.snapshots.encode import encode_records
+
+    encoded = encode_records(list(records))
+    return PreparedItems(hashes=encoded.hashes, table=encoded.table)
+
+
+def prepare_frame(frame: Any) -> PreparedItems:
+    """Prepare a frame's rows as ``frame_to_records`` renders them, a column at a time."""
+    from govflow.snapshots.encode import encode_frame
+
+    encoded = encode_frame(frame)
+    return PreparedItems(hashes=encoded.hashes, table=encoded.table)
 
 
 @dataclass(frozen=True)
@@ -124,9 +142,7 @@ def register_frame(
 
     Rows are stored as ``govflow.records.frame_to_records`` renders them.
     """
-    from govflow.records import frame_to_records
-
-    items = prepare_items(frame_to_records(frame))
+    items = prepare_frame(frame)
     version = register_dataset_version(
         session=session,
         name=name,
@@ -178,6 +194,12 @@ def register_dataset_version(
                     params=source.params,
                 )
             )
+    stored = _store_rows(
+        session=session,
+        items=items,
+        parent_ids=parent_ids,
+        what=f"version {version_id} ({name} [{stage.value}])",
+    )
     version = DatasetVersion(
         id=version_id,
         name=name,
@@ -189,6 +211,11 @@ def register_dataset_version(
         created_by=actor,
         transformations=[dict(t) for t in transformations],
         details=dict(details or {}),
+        origin=origin,
+        snapshot_uri=stored.uri,
+        snapshot_sha256=stored.sha256,
+        snapshot_bytes=stored.size,
+        snapshot_schema=stored.schema,
     )
     session.add(version)
     session.add_all(
@@ -198,7 +225,6 @@ def register_dataset_version(
         for parent_id in dict.fromkeys(parent_ids)
     )
     session.flush()
-    insert_items(session=session, version_id=version_id, items=items, origin=origin)
     append_event(
         session=session,
         actor=actor,
@@ -212,40 +238,40 @@ def register_dataset_version(
             "source_id": source.id if source else None,
             "parents": list(parent_ids),
             "flow_run_id": flow_run_id,
+            "snapshot_sha256": stored.sha256,
         },
     )
     return Registration(version=version, is_new=True)
 
 
-def insert_items(
-    *, session: Session, version_id: str, items: PreparedItems, origin: Origin = Origin.ORGANIC
-) -> None:
-    """Store the items (once per content hash) and the version's membership rows, in bulk."""
-    if items.payloads is not None:
-        _insert_item_rows(session=session, version_id=version_id, items=items, origin=origin)
-    insert_ignoring_conflicts(
-        session=session,
-        table=DatasetVersionItem.__tablename__,
-        columns=("version_id", "position", "item_hash"),
-        rows=[(version_id, pos, h) for pos, h in enumerate(items.hashes)],
-        conflict_columns=("version_id", "position"),
-    )
+def _store_rows(
+    *, session: Session, items: PreparedItems, parent_ids: Sequence[str], what: str
+) -> StoredRows:
+    """Publish the rows' snapshot; rows given by hash are taken from stored snapshots."""
+    if items.table is not None:
+        return write_rows(hashes=items.hashes, table=items.table, what=what)
+    digest = items.content_hash
+    for parent_id in parent_ids:
+        parent = session.get(DatasetVersion, parent_id)
+        if parent is not None and parent.content_hash == digest:
+            # Every row kept, in order: the parent's snapshot holds exactly these rows.
+            return StoredRows(
+                uri=parent.snapshot_uri,
+                sha256=parent.snapshot_sha256,
+                size=parent.snapshot_bytes,
+                schema=parent.snapshot_schema,
+            )
+    table = take_rows(session=session, hashes=items.hashes, first=parent_ids)
+    if table is None:
+        found = find_rows(session=session, hashes=items.hashes, first=parent_ids)
+        missing = sorted(set(items.hashes) - set(found))
+        if missing:
+            shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
+            raise InputError(f"{len(missing)} items of {what} are in no stored version: {shown}")
+        from govflow.snapshots.encode import records_table
 
-
-def _insert_item_rows(
-    *, session: Session, version_id: str, items: PreparedItems, origin: Origin
-) -> None:
-    assert items.payloads is not None
-    insert_ignoring_conflicts(
-        session=session,
-        table=Item.__tablename__,
-        columns=("content_hash", "payload", "origin", "first_version_id"),
-        rows=[
-            (h, p, origin.value, version_id)
-            for h, p in zip(items.hashes, items.payloads, strict=True)
-        ],
-        conflict_columns=("content_hash",),
-    )
+        table = records_table([found[h] for h in items.hashes])
+    return write_rows(hashes=items.hashes, table=table, what=what)
 
 
 def get_version(*, session: Session, version_id: str) -> DatasetVersion:
@@ -284,38 +310,19 @@ def parent_ids(*, session: Session, version_id: str) -> list[str]:
 
 
 def count_items(*, session: Session, version_id: str | None = None) -> int:
-    """Count distinct stored items, or the membership rows of one version."""
-    if version_id is None:
-        return session.scalar(select(func.count()).select_from(Item)) or 0
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(DatasetVersionItem)
-            .where(DatasetVersionItem.version_id == version_id)
-        )
-        or 0
-    )
+    """Count distinct stored items (over every snapshot), or the rows of one version."""
+    if version_id is not None:
+        return get_version(session=session, version_id=version_id).row_count
+    from govflow.ledger.version_rows import distinct_hashes
+
+    return len(distinct_hashes(session=session))
 
 
 def read_version_records(*, session: Session, version_id: str) -> list[dict[str, Any]]:
-    """Return a version's records in row order (decoded payloads)."""
-    import json
-
-    rows = session.execute(
-        select(Item.payload)
-        .join(DatasetVersionItem, DatasetVersionItem.item_hash == Item.content_hash)
-        .where(DatasetVersionItem.version_id == version_id)
-        .order_by(DatasetVersionItem.position)
-    ).scalars()
-    return [json.loads(payload) for payload in rows]
+    """Return a version's records in row order (read from its snapshot, checked)."""
+    return read_records(get_version(session=session, version_id=version_id))
 
 
 def read_version_hashes(*, session: Session, version_id: str) -> list[str]:
     """Return a version's item hashes in row order."""
-    return list(
-        session.scalars(
-            select(DatasetVersionItem.item_hash)
-            .where(DatasetVersionItem.version_id == version_id)
-            .order_by(DatasetVersionItem.position)
-        )
-    )
+    return read_hashes(get_version(session=session, version_id=version_id))

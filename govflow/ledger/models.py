@@ -1,8 +1,8 @@
 """The ledger's tables: the system of record for governance.
 
 Model families:
-- acquisition and lineage: ``Source``, ``DatasetVersion``, ``DatasetVersionParent``, ``Item``,
-  ``DatasetVersionItem``;
+- acquisition and lineage: ``Source``, ``DatasetVersion`` (pointing to the Parquet snapshot
+  that holds its rows, see ``govflow.snapshots``), ``DatasetVersionParent``;
 - people and standards: ``Person`` (annotators, reviewers, specialists, leads),
   ``GuidelineVersion``;
 - human work: ``Annotation``, ``ReviewTask``, ``ReviewDecision``;
@@ -71,14 +71,12 @@ __all__ = [
     "AuditHead",
     "Base",
     "DatasetVersion",
-    "DatasetVersionItem",
     "DatasetVersionParent",
     "EvaluationRun",
     "EvaluationSuiteVersion",
     "GoldItem",
     "GuidelineVersion",
     "Intervention",
-    "Item",
     "ModelAlias",
     "ModelVersion",
     "MonitoringAlert",
@@ -168,6 +166,12 @@ class DatasetVersion(Base):
     transformations: Mapped[list[Any]] = mapped_column(default=list)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The rows live in one content-addressed Parquet file; versions with equal rows share it.
+    origin: Mapped[Origin] = mapped_column(_enum(Origin, "origin"), default=Origin.ORGANIC)
+    snapshot_uri: Mapped[str] = mapped_column(Text)
+    snapshot_sha256: Mapped[str] = mapped_column(HASH, index=True)
+    snapshot_bytes: Mapped[int] = mapped_column(BigInteger)
+    snapshot_schema: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     source: Mapped[Source | None] = relationship()
 
@@ -184,27 +188,6 @@ class DatasetVersionParent(Base):
     relation: Mapped[Relation] = mapped_column(
         _enum(Relation, "relation", length=64), default=Relation.DERIVED_FROM
     )
-
-
-class Item(Base):
-    """One record's content, stored once however many versions contain it."""
-
-    __tablename__ = "items"
-
-    content_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
-    payload: Mapped[str] = mapped_column(Text)  # canonical JSON, the text that was hashed
-    origin: Mapped[Origin] = mapped_column(_enum(Origin, "origin"), default=Origin.ORGANIC)
-    first_version_id: Mapped[str | None] = mapped_column(String(64))
-
-
-class DatasetVersionItem(Base):
-    """Membership: row ``position`` of a version holds the item ``item_hash``."""
-
-    __tablename__ = "dataset_version_items"
-
-    version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"), primary_key=True)
-    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    item_hash: Mapped[str] = mapped_column(HASH, index=True)
 
 
 class Person(Base):

@@ -437,7 +437,7 @@ def queue_reannotation(
         session=session,
         name=dataset,
         stage=Stage.REANNOTATION,
-        items=PreparedItems(hashes=list(items), payloads=None),
+        items=PreparedItems(hashes=list(items)),
         actor=actor,
         parent_ids=[source_round.dataset_version_id],
         flow_run_id=flow_run_id,

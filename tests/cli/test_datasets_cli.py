@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from govflow.ledger.engine import Ledger
-from govflow.ledger.models import AuditEvent, DatasetVersion, DatasetVersionItem, Item
+from govflow.ledger.models import AuditEvent, DatasetVersion
+from tests.support.snapshots import snapshot_files, stored_counts
 
 
 def _write_jsonl(path, rows):
@@ -20,9 +21,13 @@ ROWS = [{"text": f"ticket {i}", "label": "bug" if i % 2 else "billing"} for i in
 def _counts(url):
     ledger = Ledger.open(url)
     with ledger.reader() as session:
-        counts = tuple(
-            session.scalar(select(func.count()).select_from(m))
-            for m in (DatasetVersion, DatasetVersionItem, Item, AuditEvent)
+        stored = stored_counts(session)
+        counts = (
+            session.scalar(select(func.count()).select_from(DatasetVersion)),
+            stored["version_rows"],
+            stored["items"],
+            session.scalar(select(func.count()).select_from(AuditEvent)),
+            snapshot_files(),
         )
     ledger.dispose()
     return counts
@@ -40,7 +45,7 @@ def test_register_twice_prints_same_id_and_adds_no_rows(run_cli, tmp_path, govfl
     assert first.out.startswith("dv-") and len(first.out.strip()) == 27
     assert first.err == "registered tickets [raw]: 40 rows\n"
     assert second.err == "already registered tickets [raw]: 40 rows\n"
-    assert counts == (1, 40, 40, 1)
+    assert counts == (1, 40, 40, 1, 1)
     assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == counts
 
 
@@ -118,7 +123,7 @@ def test_register_hostile_jsonl_is_one_error_line_and_registers_nothing(
         f"Error: {data}: line 2 is nested too deeply: more than 128 levels of nesting; "
         f"3 of 5 rows cannot be registered {HINT}\n"
     )
-    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0)
+    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0, 0)
 
 
 def test_register_surrogate_in_a_value_is_one_error_line(run_cli, tmp_path):
@@ -145,7 +150,7 @@ def test_register_nan_or_infinity_in_jsonl_is_one_error_line(run_cli, tmp_path, 
         f"Error: {data}: line 2, field 'score', holds a number JSON cannot represent: "
         f"Infinity; 2 of 3 rows cannot be registered {HINT}\n"
     )
-    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0)
+    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0, 0)
 
 
 def test_register_refuses_a_repeated_csv_header(run_cli, tmp_path, govflow_env):
@@ -156,7 +161,7 @@ def test_register_refuses_a_repeated_csv_header(run_cli, tmp_path, govflow_env):
 
     assert (result.code, result.out) == (2, "")
     assert result.err == f"Error: {data}: header (line 1) repeats columns: 'a'\n"
-    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0)
+    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0, 0)
 
 
 def test_register_refuses_ragged_csv_rows(run_cli, tmp_path, govflow_env):
@@ -170,7 +175,7 @@ def test_register_refuses_ragged_csv_rows(run_cli, tmp_path, govflow_env):
         f"Error: {data}: line 3 has the wrong number of fields: expected 3 fields, got 1; "
         f"2 of 3 rows cannot be registered {HINT}\n"
     )
-    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0)
+    assert _counts(govflow_env["GOVFLOW_DATABASE_URL"]) == (0, 0, 0, 0, 0)
 
 
 GENERATED_LINES = st.one_of(

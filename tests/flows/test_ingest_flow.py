@@ -6,24 +6,25 @@ from govflow.ledger.engine import Ledger
 from govflow.ledger.models import (
     AuditEvent,
     DatasetVersion,
-    DatasetVersionItem,
-    Item,
     QuarantinedRow,
     ValidationRun,
     Waiver,
 )
 from tests.support.datasets import jsonl, ticket, write_dataset
 from tests.support.gates import decide
+from tests.support.snapshots import snapshot_files, stored_counts
 
-MODELS = (DatasetVersion, DatasetVersionItem, Item, ValidationRun, QuarantinedRow, AuditEvent)
+MODELS = (DatasetVersion, ValidationRun, QuarantinedRow, AuditEvent)
 
 
 def _counts(url):
     ledger = Ledger.open(url)
     with ledger.reader() as session:
-        counts = {
-            m.__tablename__: session.scalar(select(func.count()).select_from(m)) for m in MODELS
-        }
+        counts = (
+            {m.__tablename__: session.scalar(select(func.count()).select_from(m)) for m in MODELS}
+            | stored_counts(session)
+            | {"snapshots": snapshot_files()}
+        )
     ledger.dispose()
     return counts
 

@@ -1,10 +1,10 @@
 import json
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from flows.ingest import IngestParams, ingest
 from flows.preprocess import PreprocessParams, preprocess
-from govflow.ledger.datasets import read_version_records
+from govflow.ledger.datasets import list_versions, read_version_hashes, read_version_records
 from govflow.ledger.engine import Ledger
 from govflow.ledger.lineage import build_lineage
 from govflow.ledger.models import ValidationRun
@@ -40,9 +40,12 @@ def test_preprocess_redacts_dedupes_marks_and_records_lineage(
     with ledger.reader() as session:
         curated = read_version_records(session=session, version_id=result.curated_version_id)
         tree = build_lineage(session=session, version_id=result.curated_version_id)
-        everything = " ".join(
-            str(row) for row in session.execute(text("SELECT payload FROM items")).all()
-        )
+        stored = {}  # every distinct stored row, from every version's snapshot
+        for version in list_versions(session=session):
+            hashes = read_version_hashes(session=session, version_id=version.id)
+            records = read_version_records(session=session, version_id=version.id)
+            stored |= dict(zip(hashes, map(json.dumps, records), strict=True))
+        everything = " ".join(stored.values())
         suites = sorted(session.scalars(select(ValidationRun.suite_name)))
     ledger.dispose()
     assert curated[0]["text"] == "Contact me at [EMAIL] or [PHONE] please"

@@ -426,7 +426,7 @@ def test_two_workers_run_concurrent_pipelines_and_human_steps_exactly_once(
         # 243; annotated rows (round fields): one per dataset's ticket, 267. Validated,
         # curated and labeled versions hold some of their parent's items, nothing new.
         "items": 261 + 243 + 267,
-        "dataset_version_items": 285 + 267 * 4 + 263,
+        "version_rows": 285 + 267 * 4 + 263,
         "validation_runs": 4 * 4,  # per run: schema check, raw, preprocessed, labeled suite
         "quarantined_rows": 4 + 11 + 5 + 4,  # ingest of 2, 3, 4; one excluded ticket per round
         "people": 6,

@@ -148,7 +148,7 @@ def test_killed_worker_run_crashes_and_retry_completes_without_asking_again(
         "sources": 2,
         "dataset_versions": 2,  # both raw versions
         "items": 400,
-        "dataset_version_items": 400,
+        "version_rows": 400,
         "validation_runs": 4,
         "quarantined_rows": 22,
         "review_tasks": 2,
@@ -159,7 +159,7 @@ def test_killed_worker_run_crashes_and_retry_completes_without_asking_again(
     assert final == answered | {
         "dataset_versions": 3,
         "dataset_version_parents": 1,
-        "dataset_version_items": 600,
+        "version_rows": 600,
         "waivers": 2,
         "audit_events": 13,
     }

@@ -617,9 +617,10 @@ def add_reviewers(ledger_url: str, folder: Path, people: Mapping[str, str]) -> d
 
 
 def ledger_counts(ledger_url: str) -> dict[str, int]:
-    """Rows per ledger table."""
+    """Rows per ledger table, plus distinct stored items and version rows (in snapshots)."""
     from govflow.ledger.engine import Ledger
     from govflow.ledger.models import Base
+    from tests.support.snapshots import stored_counts
 
     ledger = Ledger.open(ledger_url)
     try:
@@ -627,7 +628,7 @@ def ledger_counts(ledger_url: str) -> dict[str, int]:
             return {
                 table.name: session.scalar(select(func.count()).select_from(table))
                 for table in Base.metadata.sorted_tables
-            }
+            } | stored_counts(session)
     finally:
         ledger.dispose()
 

@@ -8,10 +8,12 @@ from govflow.ledger.datasets import (
     count_items,
     get_version,
     prepare_items,
+    read_version_records,
     register_dataset_version,
     version_id_for,
 )
-from govflow.ledger.models import DatasetVersion, DatasetVersionItem, Item, Source
+from govflow.ledger.models import AuditEvent, DatasetVersion, Source
+from tests.support.snapshots import snapshot_files, stored_counts
 
 RECORDS = [
     {"id": 1, "text": "refund please", "label": "billing"},
@@ -36,18 +38,23 @@ def _row_counts(ledger):
     with ledger.reader() as session:
         return {
             model.__tablename__: session.scalar(select(func.count()).select_from(model))
-            for model in (DatasetVersion, DatasetVersionItem, Item, Source)
-        } | {"audit_events": count_events(session=session)}
+            for model in (DatasetVersion, Source)
+        } | {
+            "audit_events": count_events(session=session),
+            "snapshots": snapshot_files(),
+            **stored_counts(session),
+        }
 
 
-def test_register_stores_version_items_source_and_event(ledger):
+def test_register_stores_version_snapshot_source_and_event(ledger, snapshot_store):
     version_id, is_new = _register(ledger)
 
     assert is_new is True
     assert _row_counts(ledger) == {
         "dataset_versions": 1,
-        "dataset_version_items": 3,
+        "version_rows": 3,
         "items": 3,
+        "snapshots": 1,
         "sources": 1,
         "audit_events": 1,
     }
@@ -57,6 +64,17 @@ def test_register_stores_version_items_source_and_event(ledger):
         assert version.id == version_id_for(
             name="tickets", stage="raw", content_hash=version.content_hash
         )
+        assert version.snapshot_uri == (
+            f"{snapshot_store}/{version.snapshot_sha256[:2]}/{version.snapshot_sha256}.parquet"
+        )
+        # The third record has a key the others lack: rows are kept whole, as JSON.
+        assert version.snapshot_schema == {
+            "columns": [{"name": "_record", "type": "string"}],
+            "json_columns": [],
+        }
+        event = session.scalars(select(AuditEvent)).one()
+        assert event.details["snapshot_sha256"] == version.snapshot_sha256
+        assert read_version_records(session=session, version_id=version_id) == RECORDS
 
 
 def test_register_same_content_twice_returns_same_id_and_no_new_rows(ledger):
@@ -113,10 +131,8 @@ def test_subset_version_reuses_stored_items(ledger):
 
     assert child.row_count == 2
     assert child.content_hash == prepare_items([RECORDS[0], RECORDS[2]]).content_hash
-    assert (counts["items"], counts["dataset_version_items"]) == (3, 5)
+    assert (counts["items"], counts["version_rows"], counts["snapshots"]) == (3, 5, 2)
     with ledger.reader() as session:
-        from govflow.ledger.datasets import read_version_records
-
         assert read_version_records(session=session, version_id=child.id) == [
             RECORDS[0],
             RECORDS[2],

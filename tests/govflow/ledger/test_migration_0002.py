@@ -10,11 +10,15 @@ from sqlalchemy import select, text
 
 from govflow.domain import GateStatus, RoundKind, RoundStatus
 from govflow.errors import MigrationError
+from govflow.hashing import combine_hashes, sha256_text
 from govflow.ledger.engine import Ledger
 from govflow.ledger.migrate import _config, current_revision, head_revision, upgrade_to_head
 from govflow.ledger.models import AnnotationRound, Assignment, ReviewTask
 
 NOW = "2026-11-01 10:00:00"
+# dv-1's two rows, as the pre-snapshot ledger stored them (a later migration checks them).
+PAYLOADS = ['{"n":1}', '{"n":2}']
+HASHES = [sha256_text(p) for p in PAYLOADS]
 
 
 def _at_0001(url: str) -> Ledger:
@@ -27,8 +31,12 @@ def _at_0001(url: str) -> Ledger:
 def _seed(ledger: Ledger, *, stage: str = "raw") -> None:
     rows = [
         "INSERT INTO dataset_versions (id, name, stage, content_hash, row_count, created_by,"
-        " transformations, details, created_at) VALUES ('dv-1', 'd', :stage, 'c', 2, 't',"
+        " transformations, details, created_at) VALUES ('dv-1', 'd', :stage, :digest, 2, 't',"
         " '[]', '{}', :now)",
+        "INSERT INTO items (content_hash, payload, origin) VALUES (:h1, :p1, 'organic')",
+        "INSERT INTO items (content_hash, payload, origin) VALUES (:h2, :p2, 'organic')",
+        "INSERT INTO dataset_version_items VALUES ('dv-1', 0, :h1)",
+        "INSERT INTO dataset_version_items VALUES ('dv-1', 1, :h2)",
         "INSERT INTO guideline_versions (id, project, version, label_set, is_ordinal, text,"
         " examples, changelog, status, content_hash, created_by, created_at) VALUES ('gl-1',"
         " 'p', 1, '[\"a\", \"b\"]', false, 'x', '[]', 'c', 'published', 'h', 't', :now)",
@@ -55,6 +63,11 @@ def _seed(ledger: Ledger, *, stage: str = "raw") -> None:
     params = {
         "now": NOW,
         "stage": stage,
+        "digest": combine_hashes(HASHES),
+        "h1": HASHES[0],
+        "h2": HASHES[1],
+        "p1": PAYLOADS[0],
+        "p2": PAYLOADS[1],
         "task_details": json.dumps(
             {"name": "g", "attempt": 3, "last_rejection": "wrong token", "choices": ["x"]}
         ),
