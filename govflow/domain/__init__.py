@@ -34,6 +34,7 @@ __all__ = [
     "SignOffDecision",
     "SourceKind",
     "Stage",
+    "SyntheticStatus",
     "may_answer_tier",
     "tier_audience",
 ]
@@ -70,6 +71,17 @@ class Stage(enum.StrEnum):
     LABELED = "labeled"  # the annotated rows that passed the labeled checkpoint
     REANNOTATION = "reannotation"  # items queued for another round under a new guideline
     CALIBRATION = "calibration"  # a project's gold items, labelled in calibration sessions
+    GENERATED = "generated"  # every row a generator made for one synthetic batch
+    SYNTHETIC = "synthetic"  # the generated rows that passed the synthetic checkpoint
+    MIXED = "mixed"  # organic labeled rows plus accepted synthetic rows, under caps
+
+
+class SyntheticStatus(enum.StrEnum):
+    """Where a synthetic batch stands."""
+
+    SPOT_CHECK = "spot_check"  # screened; waiting for people's spot-check
+    ACCEPTED = "accepted"  # the spot-check found no defect: its rows may be mixed
+    QUARANTINED = "quarantined"  # a defect (or no answer): kept out as a whole, with the reason
 
 
 class SourceKind(enum.StrEnum):

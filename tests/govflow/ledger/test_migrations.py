@@ -30,6 +30,9 @@ EXPECTED_TABLES = {
     "signoffs",
     "promotion_certificates",
     "model_aliases",
+    "synthetic_batches",
+    "synthetic_items",
+    "synthetic_mixes",
 }
 
 
