@@ -47,9 +47,13 @@ def make_texts(n_organic: int, n_synthetic: int, seed: int) -> tuple[list[str], 
     weights /= weights.sum()
 
     def draw(n: int) -> list[str]:
-        words = vocab[rng.choice(vocab.size, size=(n, 34), p=weights)]
-        lengths = rng.integers(22, 35, size=n)
-        return [" ".join(row[:k]) for row, k in zip(words.tolist(), lengths.tolist(), strict=True)]
+        texts: list[str] = []
+        for start in range(0, n, 50_000):  # in chunks: a (1M, 34) word array alone is 1.2 GB
+            size = min(50_000, n - start)
+            words = vocab[rng.choice(vocab.size, size=(size, 34), p=weights)].tolist()
+            lengths = rng.integers(22, 35, size=size).tolist()
+            texts.extend(" ".join(row[:k]) for row, k in zip(words, lengths, strict=True))
+        return texts
 
     organic = draw(n_organic)
     synthetic = draw(n_synthetic)
@@ -130,7 +134,9 @@ def run_datasketch(organic: list[str], synthetic: list[str]) -> dict:
 
 def child(side: str, args: argparse.Namespace, out: Path) -> None:
     organic, synthetic, _ = make_texts(args.organic, args.synthetic, args.seed)
+    generated_gb = peak_rss_gb()
     result = (run_govflow if side == "govflow" else run_datasketch)(organic, synthetic)
+    result["generated_rss_gb"] = generated_gb
     result["peak_rss_gb"] = peak_rss_gb()
     result["flagged"] = {str(k): v for k, v in result["flagged"].items()}
     out.write_text(json.dumps(result))
@@ -143,6 +149,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--side", choices=["govflow", "datasketch"])
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--sides", default="govflow,datasketch", help="Which sides to run.")
     args = parser.parse_args()
     if args.side:
         child(args.side, args, args.out)
@@ -150,7 +157,7 @@ def main() -> None:
 
     results = {}
     with tempfile.TemporaryDirectory() as folder:
-        for side in ("govflow", "datasketch"):
+        for side in args.sides.split(","):
             out = Path(folder) / f"{side}.json"
             cmd = [sys.executable, __file__, "--side", side, "--out", str(out),
                    "--organic", str(args.organic), "--synthetic", str(args.synthetic),
@@ -161,8 +168,11 @@ def main() -> None:
             print(
                 f"{side}: index {r['index_s']:.1f} s, match {r['match_s']:.1f} s, "
                 f"total {r['index_s'] + r['match_s']:.1f} s, peak RSS {r['peak_rss_gb']:.2f} GB, "
-                f"{len(r['flagged']):,} rows flagged"
+                f"{len(r['flagged']):,} rows flagged (RSS after generating the rows "
+                f"{r['generated_rss_gb']:.2f} GB)"
             )
+    if len(results) < 2:
+        return
 
     organic, synthetic, truth = make_texts(args.organic, args.synthetic, args.seed)
     gov = {int(k): v for k, v in results["govflow"]["flagged"].items()}

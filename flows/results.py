@@ -214,3 +214,23 @@ class ReleaseResult(BaseModel):
     signers: list[str] = Field(default_factory=list)
     certificate_id: str | None = None
     production_model_version_id: str | None = None
+
+
+class SynthesizeResult(BaseModel):
+    project: str
+    batch_id: str
+    status: str
+    reason: str | None = None
+    source_version_id: str
+    generated_version_id: str
+    passed_version_id: str
+    mixed_version_id: str | None = None
+    rows_requested: int
+    rows_generated: int
+    rows_rejected_by_generator: int
+    rows_quarantined: int
+    rows_accepted: int
+    quarantined_by_check: dict[str, int] = Field(default_factory=dict)
+    spot_checked: int = 0
+    label_disagreements: int = 0
+    cap_violations: list[str] = Field(default_factory=list)

@@ -1,11 +1,15 @@
 """Make one synthetic batch from a labeled version and a plan, and screen it (no I/O).
 
 ``build_batch`` resolves the plan's targets against the organic class counts, asks the
-generator for each class (seeds: the class's organic rows, then the guideline's examples),
+generator for each class (seeds: the class's organic rows of the train split, then the
+guideline's examples),
 runs govflow's screening checks, and scores fidelity per class and the batch's diversity.
 Its ``frame`` is what the synthetic checkpoint validates: the rows as stored plus one column
-per check. A batch whose every row copies organic data is refused as a whole
-(``GenerationFailed``): there is nothing to register and nobody to ask.
+per row check, and the batch checks ``fidelity`` (on the rows of a class whose scores missed
+the plan's thresholds) and ``diversity`` (on every row when the batch missed one), which the
+suite holds critical: a batch that misses them goes to people, who may waive them. A batch
+whose every row copies organic data is refused as a whole (``GenerationFailed``): there is
+nothing to register and nobody to ask.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ from govflow.synthetic.rows import (
     synthetic_frame,
 )
 
-__all__ = ["SyntheticBatch", "batch_id_for", "build_batch"]
+__all__ = ["BATCH_CHECK_COLUMNS", "SyntheticBatch", "batch_id_for", "build_batch"]
+
+BATCH_CHECK_COLUMNS = ("fidelity", "diversity")
 
 
 def batch_id_for(*, source_version_id: str, config_hash: str) -> str:
@@ -56,7 +62,7 @@ class SyntheticBatch:
     @property
     def stored_frame(self) -> pd.DataFrame:
         """The rows as registered (without the check columns)."""
-        return self.frame.drop(columns=list(CHECK_COLUMNS))
+        return self.frame.drop(columns=[*CHECK_COLUMNS, *BATCH_CHECK_COLUMNS])
 
     def report(self, spot_check: Mapping[str, Any] | None = None) -> BatchReport:
         return BatchReport(
@@ -91,8 +97,16 @@ def build_batch(
     batch_id = batch_id_for(source_version_id=source_version_id, config_hash=plan.config_hash)
     rows: list[SyntheticRow] = []
     rejected: list[RejectedRow] = []
+    # Seeds come from the train split only: evaluation items must never feed a generator.
+    is_train = (
+        (organic["split"] == "train").to_numpy()
+        if "split" in organic.columns
+        else np.ones(len(organic), dtype=bool)
+    )
+    train = organic[is_train]
+    train_hashes = [h for h, keep in zip(organic_hashes, is_train, strict=True) if keep]
     for label, n in targets.items():
-        seeds = seeds_from_frame(organic, organic_hashes, label=label, text_column=text_column)
+        seeds = seeds_from_frame(train, train_hashes, label=label, text_column=text_column)
         seeds = seeds[: plan.max_seed_items] + guideline_seeds(guideline_examples, label=label)
         made = generator.generate(label, n, seeds, plan.seed)
         rows.extend(made.rows)
@@ -123,9 +137,6 @@ def build_batch(
             f"every one of its {len(rows)} rows copies organic data "
             f"(Jaccard >= {plan.checks.near_copy_jaccard} on character 5-grams)",
         )
-    frame = pd.concat(
-        [synthetic_frame(rows, batch_id=batch_id), screened.checks.reset_index(drop=True)], axis=1
-    )
     passed = ~screened.failed
     fidelity = [
         class_fidelity(
@@ -140,6 +151,14 @@ def build_batch(
         texts,
         near_duplicates=int(np.sum(screened.checks["batch_duplicate"].notna())),
         thresholds=plan.checks,
+    )
+    missed = {f.label: "; ".join(f.missed) for f in fidelity if f.missed}
+    frame = pd.concat(
+        [synthetic_frame(rows, batch_id=batch_id), screened.checks.reset_index(drop=True)], axis=1
+    )
+    frame["fidelity"] = pd.Series([missed.get(r.label) for r in rows], dtype=object)
+    frame["diversity"] = pd.Series(
+        ["; ".join(scores.missed) if scores.missed else None] * len(rows), dtype=object
     )
     return SyntheticBatch(
         batch_id=batch_id,

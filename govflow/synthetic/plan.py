@@ -83,7 +83,9 @@ class CheckThresholds(_Strict):
     contamination_jaccard: float = Field(default=0.8, gt=0.0, le=1.0)
     batch_jaccard: float = Field(default=0.8, gt=0.0, le=1.0)
     pii_span_words: int = Field(default=8, ge=3, le=100)
-    min_length_fidelity: float = Field(default=0.6, ge=0.0, le=1.0)
+    # Length KS is noisy on a few dozen rows (0.43-0.83 between demo intents): a floor for
+    # gross artifacts only. Vocabulary separates classes (0.85 same intent, 0.20-0.39 others).
+    min_length_fidelity: float = Field(default=0.4, ge=0.0, le=1.0)
     min_vocabulary_fidelity: float = Field(default=0.55, ge=0.0, le=1.0)
     min_distinct_1: float = Field(default=0.2, ge=0.0, le=1.0)
     min_distinct_2: float = Field(default=0.4, ge=0.0, le=1.0)

@@ -43,20 +43,43 @@ def test_demo_plan_makes_a_screened_batch_the_suite_agrees_with(demo):
     outcome = validate_frame(batch.frame, suite)
     assert outcome.rows_in == 21
     assert len(outcome.quarantined) == failed
-    assert failed == 7
+    assert failed == 6
     assert counts == {
-        "organic_copy": 0,
+        "organic_copy": 1,
         "evaluation_copy": 0,
-        "pii": 2,
-        "pii_span": 7,
+        "pii": 1,
+        "pii_span": 6,
         "batch_duplicate": 0,
     }
     assert not outcome.batch_failed
     report = batch.report()
-    assert report.rows_passed == 14
+    assert report.rows_passed == 15
     [billing] = batch.fidelity
-    assert billing.passed, billing
+    assert (billing.length, billing.vocabulary, billing.missed) == (0.5917, 0.6269, [])
+    assert batch.frame["fidelity"].isna().all() and batch.frame["diversity"].isna().all()
     assert set(batch.stored_frame.columns) >= {"text", "label", "split", "origin", "generator"}
+    assert not {"pii", "fidelity", "diversity"} & set(batch.stored_frame.columns)
+
+
+def test_a_batch_that_misses_fidelity_fails_its_checkpoint(demo):
+    frame, hashes = demo
+    plan = load_plan(ROOT / "synthesis/support-intent.yaml")
+    strict = plan.model_copy(
+        update={"checks": plan.checks.model_copy(update={"min_vocabulary_fidelity": 0.9})}
+    )
+    batch = build_batch(
+        plan=strict,
+        source_version_id="dv-demo",
+        organic=frame,
+        organic_hashes=hashes,
+        label_set=LABELS,
+    )
+    assert set(batch.frame["fidelity"]) == {"vocabulary 0.627 < 0.9"}
+    outcome = validate_frame(
+        batch.frame, bind_label_set(suite_for("support_tickets", "synthetic"), LABELS)
+    )
+    assert outcome.batch_failed
+    assert len(outcome.quarantined) == 21
 
 
 def copy_seeds(*, label, n, seeds, seed):

@@ -38,7 +38,7 @@ def test_vocabulary_fidelity_is_the_tv_complement():
 
 def test_class_fidelity_lists_missed_thresholds():
     scores = class_fidelity("billing", ["a b", "a b c"], ["x y z w"], CheckThresholds())
-    assert scores.missed == ["length 0.000 < 0.6", "vocabulary 0.000 < 0.55"]
+    assert scores.missed == ["length 0.000 < 0.4", "vocabulary 0.000 < 0.55"]
     assert not scores.passed
 
 
