@@ -20,6 +20,7 @@ from govflow.cli import (
     models,
     review,
     reviewers,
+    synthetic,
 )
 from govflow.cli.lineage import lineage
 from govflow.cli.run import run
@@ -42,6 +43,7 @@ app.add_typer(guidelines.app, name="guidelines")
 app.add_typer(annotations.app, name="annotations")
 app.add_typer(models.app, name="models")
 app.add_typer(evaluations.app, name="evaluations")
+app.add_typer(synthetic.app, name="synthetic")
 app.command("lineage")(lineage)
 app.command("run")(run)
 app.command("serve")(serve)

@@ -67,7 +67,7 @@ def _record(session, organic, generated, hashes):
             ItemRecord(hashes[1], "x", PROVENANCE, False),
             ItemRecord(hashes[2], "x", PROVENANCE, True, predicted_label="y"),
         ],
-        report={"fidelity": [{"label": "x", "length": 0.8}]},
+        report={"fidelity": [{"label": "x", "length": 0.8, "vocabulary": 0.7, "missed": []}]},
         flow_run_id=None,
         actor="t",
     )
