@@ -70,7 +70,7 @@ def synthesize(params: SynthesizeParams) -> SynthesizeResult:
     from govflow.annotation.labeled import bind_label_set
     from govflow.domain import Stage
     from govflow.review.gate import request_review
-    from govflow.synthetic.checks import label_disagreements
+    from govflow.synthetic.checks import LabelDisagreement, label_disagreements
     from govflow.synthetic.plan import plan_path
     from govflow.synthetic.sampling import nearest_organic, sample_positions, spot_check_size
     from govflow.synthetic.spotcheck import spot_check_request, spot_check_verdict
@@ -131,7 +131,7 @@ def synthesize(params: SynthesizeParams) -> SynthesizeResult:
             [predicted[1][i] for i in passed_positions],
         )
         disagreements = [
-            type(d)(
+            LabelDisagreement(
                 position=passed_positions[d.position],
                 intended=d.intended,
                 predicted=d.predicted,
