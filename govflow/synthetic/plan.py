@@ -2,7 +2,9 @@
 
 A plan lives in ``synthesis/<project>.yaml``. Targets are a row count or
 ``{up_to_share: X}``: enough rows that the class makes up share X of the data after adding
-them, ``n = ceil((X*N - c) / (1 - X))`` for a class of ``c`` rows among ``N``. Every problem
+them, ``n = ceil((X*N - c) / (1 - X))`` for a class of ``c`` rows among ``N``. A
+``share_floor`` also targets, from the labeled version's own counts, every class of the
+label set below that share (up to it), unless the plan names the class already. Every problem
 (an unknown class, a bad count, an unknown generator, a threshold out of range) is one
 ``InputError`` line naming the field.
 """
@@ -104,7 +106,10 @@ class SynthesisPlan(_Strict):
     """A project's synthesis plan."""
 
     project: str = Field(min_length=1)
-    targets: list[Target] = Field(min_length=1)
+    targets: list[Target] = Field(default_factory=list)
+    share_floor: float | None = Field(
+        default=None, gt=0.0, lt=1.0, description="Expand every class below this share to it."
+    )
     generator: GeneratorSpec = Field(default_factory=GeneratorSpec)
     seed: int = 0
     max_seed_items: int = Field(default=50, ge=1, le=10_000)
@@ -117,6 +122,8 @@ class SynthesisPlan(_Strict):
 
     @model_validator(mode="after")
     def _unique_targets(self) -> SynthesisPlan:
+        if not self.targets and self.share_floor is None:
+            raise ValueError("give targets, a share_floor, or both")
         labels = [t.label for t in self.targets]
         if len(set(labels)) != len(labels):
             raise ValueError("each class may be targeted once")
@@ -178,6 +185,15 @@ def resolve_targets(
         )
         if n > 0:
             wanted[target.label] = n
+    if plan.share_floor is not None:
+        for label in label_set:
+            if label in wanted or any(t.label == label for t in plan.targets):
+                continue
+            n = targets_from_shares(
+                class_rows=class_counts.get(label, 0), total_rows=total, share=plan.share_floor
+            )
+            if n > 0:
+                wanted[label] = n
     return wanted
 
 

@@ -95,3 +95,23 @@ def test_config_hash_includes_defaults_and_changes_with_the_seed():
     )
     assert plan.config_hash == same.config_hash
     assert plan.with_seed(1).config_hash != plan.config_hash
+
+
+def test_share_floor_targets_every_class_below_it_unless_named():
+    plan = SynthesisPlan.model_validate(
+        {"project": "p", "targets": [{"label": "billing", "rows": 5}], "share_floor": 0.2}
+    )
+    counts = {"billing": 10, "bug": 60, "account": 15, "feature_request": 25, "other": 0}
+    # N = 110: account (15) needs ceil((22 - 15) / 0.8) = 9, other (0) ceil(22 / 0.8) = 28
+    assert resolve_targets(plan, counts, label_set=LABELS) == {
+        "billing": 5,
+        "account": 9,
+        "other": 28,
+    }
+
+
+def test_a_plan_without_targets_or_floor_is_refused(tmp_path):
+    path = write(tmp_path, "project: p\n")
+    with pytest.raises(InputError) as err:
+        load_plan(path)
+    assert str(err.value) == f"synthesis plan {path}: plan: give targets, a share_floor, or both"
