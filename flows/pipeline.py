@@ -1,4 +1,5 @@
-"""Pipeline: ingest → pre-process → annotate (with its labeled checkpoint) → curated labels.
+"""Pipeline: ingest → pre-process → annotate (with its labeled checkpoint) → curated labels,
+then, when a synthesis plan is given, synthesize (expand rare classes, mix under caps).
 
 In:  ``PipelineParams``: the dataset config, the annotation project (and optionally the
      guideline file to publish and a gold-answer file), and the round's settings.
@@ -7,7 +8,8 @@ Out: every stage's ledger rows (see each flow), each stage a subflow with checkp
      agreement and the lineage of the labeled version.
 People: whatever the stages ask: validation-failure gates in ingest and pre-processing,
      annotators for the round, contested-annotation, escalation and guideline approval
-     gates. Stages run as subflows, so their human steps *pause* the pipeline run (it holds
+     gates; with a synthesis plan, the synthetic spot-check (and a lead's cap waiver).
+     Stages run as subflows, so their human steps *pause* the pipeline run (it holds
      its worker slot while people answer); deploy the stages separately (``ingest``,
      ``preprocess``, ``annotate`` deployments) when runs must suspend and free workers.
 Re-running with the same inputs repeats nothing: every write is keyed by content and every
@@ -48,6 +50,10 @@ class PipelineParams(BaseModel):
     audit_rate: float = Field(default=0.02, ge=0, le=1)
     method: Literal["dawid_skene", "majority"] = "dawid_skene"
     data_docs: bool = True
+    synthesis_plan_path: str | None = Field(
+        default=None,
+        description="A synthesis plan: expand the labeled version and build a mixed version.",
+    )
 
 
 @task(name="publish-guideline", cache_policy=NO_CACHE, persist_result=False)
@@ -120,6 +126,18 @@ def pipeline(params: PipelineParams) -> PipelineResult:
             review_deadline_hours=params.review_deadline_hours,
         )
     )
+    synthesized = None
+    if params.synthesis_plan_path:
+        from flows.synthesize import SynthesizeParams, synthesize
+
+        synthesized = synthesize(
+            SynthesizeParams(
+                project=params.project,
+                version_id=ann.labeled_version_id,
+                plan_path=params.synthesis_plan_path,
+                review_deadline_hours=params.review_deadline_hours,
+            )
+        )
     return PipelineResult(
         dataset=config.name,
         raw_version_id=ingested.raw_version_id,
@@ -133,4 +151,5 @@ def pipeline(params: PipelineParams) -> PipelineResult:
         preprocess=pre,
         annotate=ann,
         summary=summarize(ingested, pre, ann),
+        synthesize=synthesized,
     )

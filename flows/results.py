@@ -168,6 +168,26 @@ class CalibrateResult(BaseModel):
     scores: dict[str, float]
 
 
+class SynthesizeResult(BaseModel):
+    project: str
+    batch_id: str
+    status: str
+    reason: str | None = None
+    source_version_id: str
+    generated_version_id: str
+    passed_version_id: str
+    mixed_version_id: str | None = None
+    rows_requested: int
+    rows_generated: int
+    rows_rejected_by_generator: int
+    rows_quarantined: int
+    rows_accepted: int
+    quarantined_by_check: dict[str, int] = Field(default_factory=dict)
+    spot_checked: int = 0
+    label_disagreements: int = 0
+    cap_violations: list[str] = Field(default_factory=list)
+
+
 class PipelineResult(BaseModel):
     dataset: str
     raw_version_id: str
@@ -181,6 +201,7 @@ class PipelineResult(BaseModel):
     preprocess: PreprocessResult
     annotate: AnnotateResult
     summary: str
+    synthesize: SynthesizeResult | None = None
 
 
 class TrainResult(BaseModel):

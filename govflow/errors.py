@@ -13,6 +13,8 @@ GovflowError                     base; ``message`` is one line for a person, ``h
 ├── PrefectUnavailable           the Prefect API cannot be reached or refused the request
 ├── NotInFlowRun                 a human step was called outside a Prefect flow run
 ├── BatchAborted                 a person (or the deadline policy) stopped a failed batch
+├── GenerationFailed             a synthetic-data generator failed as a whole (names it)
+├── CapExceeded                  a mix would exceed a synthetic-share cap (carries the numbers)
 ├── ReviewBatchFailed            a review batch's own run ended without decisions
 ├── AuditHeadMismatch            the chain does not descend from a recorded head hash
 ├── ModelError                   a model cannot be stored, loaded or trusted with its output
@@ -31,8 +33,10 @@ __all__ = [
     "AuditChainBroken",
     "AuditHeadMismatch",
     "BatchAborted",
+    "CapExceeded",
     "ConfigError",
     "ErrorRateExceeded",
+    "GenerationFailed",
     "GovflowError",
     "InputError",
     "LedgerError",
@@ -213,3 +217,20 @@ class SourceError(InputError):
         super().__init__(f"{source}: {problem}", hint=hint)
         self.source = source
         self.problem = problem
+
+
+class GenerationFailed(GovflowError):
+    """A synthetic-data generator failed as a whole; nothing of its batch is registered."""
+
+    def __init__(self, generator: str, reason: str) -> None:
+        super().__init__(f"generator {generator} failed: {reason}")
+        self.generator = generator
+        self.reason = reason
+
+
+class CapExceeded(GovflowError):
+    """A mixed version would exceed a cap; ``violations`` holds one line per cap."""
+
+    def __init__(self, violations: list[str]) -> None:
+        super().__init__("synthetic share above the cap: " + "; ".join(violations))
+        self.violations = violations

@@ -55,12 +55,14 @@ def train_model(
     from govflow.ledger.datasets import get_version, read_version_records
     from govflow.ledger.guidelines import get_guideline
     from govflow.models.registry import train_model_version
+    from govflow.models.training_data import check_trainable
     from govflow.records import records_to_frame
     from govflow.settings import get_settings
 
     ledger = Ledger.open()
     with ledger.reader() as session:
         version = get_version(session=session, version_id=version_id)
+        check_trainable(version.stage.value, version.id)
         frame = records_to_frame(read_version_records(session=session, version_id=version.id))
         labels = [str(label) for label in get_guideline(session=session, project=project).label_set]
         version_id = version.id

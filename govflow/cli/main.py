@@ -21,6 +21,7 @@ from govflow.cli import (
     monitoring,
     review,
     reviewers,
+    synthetic,
 )
 from govflow.cli.lineage import lineage
 from govflow.cli.run import run
@@ -45,6 +46,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(evaluations.app, name="evaluations")
 app.add_typer(monitoring.monitor_app, name="monitor")
 app.add_typer(monitoring.app, name="interventions")
+app.add_typer(synthetic.app, name="synthetic")
 app.command("lineage")(lineage)
 app.command("run")(run)
 app.command("serve")(serve)

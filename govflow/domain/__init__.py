@@ -37,6 +37,7 @@ __all__ = [
     "SignOffDecision",
     "SourceKind",
     "Stage",
+    "SyntheticStatus",
     "may_answer_tier",
     "tier_audience",
 ]
@@ -75,6 +76,17 @@ class Stage(enum.StrEnum):
     CALIBRATION = "calibration"  # a project's gold items, labelled in calibration sessions
     PRODUCTION = "production"  # a batch of a model's production outputs that passed its checks
     FEEDBACK = "feedback"  # production outputs people approved or corrected, as labeled rows
+    GENERATED = "generated"  # every row a generator made for one synthetic batch
+    SYNTHETIC = "synthetic"  # the generated rows that passed the synthetic checkpoint
+    MIXED = "mixed"  # organic labeled rows plus accepted synthetic rows, under caps
+
+
+class SyntheticStatus(enum.StrEnum):
+    """Where a synthetic batch stands."""
+
+    SPOT_CHECK = "spot_check"  # screened; waiting for people's spot-check
+    ACCEPTED = "accepted"  # the spot-check found no defect: its rows may be mixed
+    QUARANTINED = "quarantined"  # a defect (or no answer): kept out as a whole, with the reason
 
 
 class SourceKind(enum.StrEnum):

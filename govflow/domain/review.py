@@ -44,6 +44,7 @@ class ReviewKind(enum.StrEnum):
     PRODUCTION_OUTPUT = "production_output"
     VALIDATION_FAILURE = "validation_failure"
     SYNTHETIC_SAMPLE = "synthetic_sample"
+    CAP_WAIVER = "cap_waiver"
     EVALUATION_SIGNOFF = "evaluation_signoff"
     PROMOTION_APPROVAL = "promotion_approval"
     LABEL_AUDIT = "label_audit"
@@ -102,10 +103,24 @@ POLICIES: dict[ReviewKind, KindPolicy] = {
         timeout_meaning="the batch is aborted and not promoted",
     ),
     ReviewKind.SYNTHETIC_SAMPLE: KindPolicy(
-        question="Accept or reject each synthetic sample.",
-        choices=("accept", "reject"),
-        timeout_choice="reject",
-        timeout_meaning="the synthetic sample is discarded",
+        question=(
+            "Spot-check each synthetic row against its intended label and its nearest organic "
+            "neighbour: accept it, or say it has the wrong label or is unrealistic. One defect "
+            "fails the batch."
+        ),
+        choices=("accept", "wrong_label", "unrealistic"),
+        timeout_choice="unchecked",
+        timeout_meaning="nobody checked the row: the batch is quarantined as a whole",
+    ),
+    ReviewKind.CAP_WAIVER: KindPolicy(
+        question=(
+            "The mix exceeds the plan's synthetic-share cap: waive the cap for this mix "
+            "(until the waiver expires) or refuse it."
+        ),
+        choices=("waive", "refuse"),
+        timeout_choice="refuse",
+        timeout_meaning="the cap holds and no mixed version is built",
+        allows_escalation=False,
     ),
     ReviewKind.EVALUATION_SIGNOFF: KindPolicy(
         question="Sign off the evaluation results or reject them.",

@@ -20,6 +20,7 @@ from govflow.ledger.models import (
     ValidationRun,
     Waiver,
 )
+from govflow.ledger.synthetic import synthetic_lineage
 
 __all__ = ["build_lineage", "build_model_lineage", "render_model_tree", "render_tree"]
 
@@ -54,6 +55,7 @@ def _node(
         "reviews": _reviews(session, version.id),
         "guidelines": _guidelines(session, version.id),
         "annotation_rounds": _rounds(session, version.id),
+        "synthetic": synthetic_lineage(session=session, version_id=version.id),
         "parents": [],
     }
     if depth >= max_depth:
@@ -273,6 +275,7 @@ def _render(
                 f", {a['excluded']} excluded ({a['exclusion_reason']})" if a["excluded"] else ""
             )
             facts.append(f"  {a['annotator']}: {a['labels']} labels{excluded}")
+    facts.extend(_synthetic_facts(node.get("synthetic")))
     has_parents = bool(node["parents"])
     for fact in facts:
         lines.append(f"{child_prefix}{'│' if has_parents else ' '}   {fact}")
@@ -284,6 +287,38 @@ def _render(
             is_last=index == len(node["parents"]) - 1,
             is_root=False,
         )
+
+
+def _synthetic_facts(synthetic: dict[str, Any] | None) -> list[str]:
+    if not synthetic:
+        return []
+    if "mix" in synthetic:
+        mix = synthetic["mix"]
+        caps = mix["caps"]
+        facts = [
+            f"mix of {mix['organic_version_id']} and batches {', '.join(mix['batches'])} under "
+            f"caps {100 * caps['global_share']:g}% overall, {100 * caps['class_share']:g}% per "
+            f"class: {mix['shares'].get('all', '')}"
+        ]
+        if mix["waiver"]:
+            waiver = mix["waiver"]
+            facts.append(
+                f"  cap waiver signed by {waiver['signed_by']} at gate {waiver['gate']}, "
+                f"expires {(waiver['expires_at'] or '')[:10]}: {waiver['reason']}"
+            )
+        facts += [f"  over the cap: {line}" for line in mix["violations"]]
+        return facts
+    batch = synthetic["batch"]
+    checked = ", ".join(f"{k} {v}" for k, v in batch["spot_check"].items()) or "none"
+    return [
+        f"synthetic batch {batch['id']} by {batch['generator']} v{batch['generator_version']} "
+        f"(plan {batch['plan_hash'][:12]}, seed {batch['seed']}): {batch['status']}, "
+        f"{batch['rows_generated']} made, {batch['rows_passed']} passed the checks, "
+        f"{batch['rows_accepted']} accepted",
+        f"  spot-check at gate {batch['spot_check_gate']}: {checked} "
+        f"by {', '.join(batch['reviewers']) or 'nobody'}",
+        f"  from {len(batch['seed_items'])} seed items",
+    ]
 
 
 def build_model_lineage(*, session: Session, model_version_id: str) -> dict[str, Any]:

@@ -10,6 +10,8 @@ Model families:
 - models: ``ModelVersion``, ``ModelAlias``, evaluations, sign-offs, certificates;
 - production monitoring: ``MonitoringRun``, ``MonitoringAlert``, ``Intervention``,
   ``OutputReview``;
+- synthetic data: ``SyntheticBatch``, ``SyntheticItem`` (provenance and spot-check per row),
+  ``SyntheticMix`` (the caps and any waiver behind a mixed version);
 - the audit trail: ``AuditEvent`` and its single-row ``AuditHead``.
 
 Every content-addressed table is keyed by a hash of its content, so re-running a write with
@@ -59,6 +61,7 @@ from govflow.domain import (
     SignOffDecision,
     SourceKind,
     Stage,
+    SyntheticStatus,
 )
 from govflow.domain.review import Outcome, ReviewKind
 
@@ -93,6 +96,9 @@ __all__ = [
     "Role",
     "SignOff",
     "Source",
+    "SyntheticBatch",
+    "SyntheticItem",
+    "SyntheticMix",
     "ValidationRun",
     "Waiver",
     "as_utc",
@@ -401,6 +407,75 @@ class Waiver(Base):
     reason: Mapped[str] = mapped_column(Text)
     review_task_id: Mapped[str | None] = mapped_column(ForeignKey("review_tasks.id"))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SyntheticBatch(Base):
+    """One batch a generator made from a labeled version under a plan, and its verdicts."""
+
+    __tablename__ = "synthetic_batches"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # source version + plan hash
+    project: Mapped[str] = mapped_column(String(200), index=True)
+    dataset: Mapped[str] = mapped_column(String(200))
+    source_version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"))
+    generated_version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"))
+    passed_version_id: Mapped[str | None] = mapped_column(ForeignKey("dataset_versions.id"))
+    validation_run_id: Mapped[str | None] = mapped_column(ForeignKey("validation_runs.id"))
+    review_task_id: Mapped[str | None] = mapped_column(String(64))  # the spot-check gate
+    plan_hash: Mapped[str] = mapped_column(HASH)
+    plan: Mapped[dict[str, Any]] = mapped_column()
+    generator: Mapped[str] = mapped_column(String(300))
+    generator_version: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[SyntheticStatus] = mapped_column(
+        _enum(SyntheticStatus, "synthetic_status"), default=SyntheticStatus.SPOT_CHECK
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    rows_requested: Mapped[int] = mapped_column(Integer)
+    rows_generated: Mapped[int] = mapped_column(Integer)
+    rows_passed: Mapped[int | None] = mapped_column(Integer)
+    rows_accepted: Mapped[int | None] = mapped_column(Integer)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SyntheticItem(Base):
+    """One synthetic row of a batch: its provenance, checks, and what people said of it."""
+
+    __tablename__ = "synthetic_items"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("synthetic_batches.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    item_hash: Mapped[str] = mapped_column(HASH, index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    provenance: Mapped[dict[str, Any]] = mapped_column()
+    passed_checks: Mapped[bool] = mapped_column(Boolean)
+    predicted_label: Mapped[str | None] = mapped_column(String(200))  # the label checker's
+    spot_check: Mapped[str | None] = mapped_column(String(64))  # a person's choice, if asked
+    reviewer_id: Mapped[str | None] = mapped_column(String(100))
+    is_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SyntheticMix(Base):
+    """How a mixed version was built: its parents, batches, caps and any waiver of them."""
+
+    __tablename__ = "synthetic_mixes"
+
+    version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"), primary_key=True)
+    organic_version_id: Mapped[str] = mapped_column(ForeignKey("dataset_versions.id"))
+    batch_ids: Mapped[list[Any]] = mapped_column()
+    caps: Mapped[dict[str, Any]] = mapped_column()
+    shares: Mapped[dict[str, Any]] = mapped_column()
+    violations: Mapped[list[Any]] = mapped_column(default=list)
+    waiver_reviewer_id: Mapped[str | None] = mapped_column(String(100))
+    waiver_reason: Mapped[str | None] = mapped_column(Text)
+    waiver_review_task_id: Mapped[str | None] = mapped_column(String(64))
+    waiver_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -14,9 +14,22 @@ import pandas as pd
 
 from govflow.errors import InputError
 
-__all__ = ["SPLITS", "TrainingSplits", "training_splits"]
+__all__ = ["SPLITS", "TRAINABLE_STAGES", "TrainingSplits", "check_trainable", "training_splits"]
 
 SPLITS = ("train", "test")
+# A model learns from people's labels, optionally mixed with accepted synthetic rows under
+# caps; never from a synthetic batch alone, nor from rows no checkpoint has passed.
+TRAINABLE_STAGES = ("labeled", "mixed")
+
+
+def check_trainable(stage: str, version_id: str) -> None:
+    """Refuse a version whose stage a model may not be trained on."""
+    if str(stage) not in TRAINABLE_STAGES:
+        raise InputError(
+            f"version {version_id} is at stage {stage!r}; "
+            "a model trains on a labeled or mixed version",
+            hint="build a mixed version with the synthesize flow to train on synthetic rows",
+        )
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,13 @@ def training_splits(
     unlabeled = int(frame[label_column].isna().sum())
     if unlabeled:
         raise InputError(f"training data has {unlabeled} rows without a label")
+    if "origin" in frame.columns:
+        leaked = int(((frame["origin"] == "synthetic") & (split == "test")).sum())
+        if leaked:
+            raise InputError(
+                f"training data has {leaked} synthetic rows in the test split; "
+                "synthetic rows may only train"
+            )
     train, test = frame[split == "train"], frame[split == "test"]
     if train.empty:
         raise InputError(f"training data has no train split ({len(test)} test rows)")

@@ -56,10 +56,12 @@ __all__ = [
     "ExactDuplicates",
     "MinHashParams",
     "NearDuplicates",
+    "band_keys",
     "deduplicate_arrow",
     "exact_duplicates",
     "minhash_signatures",
     "near_duplicates",
+    "signatures_arrow",
 ]
 
 DEDUPE_VERSION = 1
@@ -190,6 +192,27 @@ def minhash_signatures(
     params = MinHashParams(num_perm=num_perm, bands=1, shingle=shingle, ngram=ngram, seed=seed)
     sig, _ = _signatures(pc.fill_null(as_text_array(texts), ""), params)
     return sig
+
+
+def signatures_arrow(texts: pa.Array, params: MinHashParams) -> U32Array:
+    """Return the MinHash signatures of a ``large_string`` array (nulls as empty texts)."""
+    sig, _ = _signatures(pc.fill_null(texts, ""), params)
+    return sig
+
+
+def band_keys(sig: U32Array, params: MinHashParams) -> U64Array:
+    """Return the (rows, bands) LSH bucket keys of signatures, as the near search bands them.
+
+    Rows without shingles get keys too (of their constant signature); callers that match
+    against them must skip those rows.
+    """
+    multipliers = _band_multipliers(params)
+    width = params.rows_per_band
+    keys = np.empty((len(sig), params.bands), dtype=np.uint64)
+    for band in range(params.bands):
+        columns = sig[:, band * width : (band + 1) * width]
+        keys[:, band] = (columns * multipliers[band]).sum(axis=1, dtype=np.uint64)
+    return keys
 
 
 def _exact(texts: pa.Array) -> tuple[ExactDuplicates, tuple[IntArray, pa.Array, IntArray]]:

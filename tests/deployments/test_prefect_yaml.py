@@ -14,6 +14,7 @@ def test_prefect_yaml_declares_the_expected_deployments():
         ("annotate", "flows/annotate.py:annotate"),
         ("pipeline", "flows/pipeline.py:pipeline"),
         ("calibrate", "flows/calibrate.py:calibrate"),
+        ("synthesize", "flows/synthesize.py:synthesize"),
         ("train", "flows/train.py:train"),
         ("evaluate", "flows/evaluate.py:evaluate"),
         ("release", "flows/release.py:release"),

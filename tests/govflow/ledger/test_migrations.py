@@ -32,6 +32,9 @@ EXPECTED_TABLES = {
     "monitoring_alerts",
     "interventions",
     "output_reviews",
+    "synthetic_batches",
+    "synthetic_items",
+    "synthetic_mixes",
 }
 
 

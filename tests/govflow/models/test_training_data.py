@@ -69,3 +69,32 @@ def test_training_splits_names_missing_columns() -> None:
     with pytest.raises(InputError) as caught:
         training_splits(frame([("a", "spam", "train")]), text_column="text", split_column="fold")
     assert str(caught.value) == "training data has no column 'text', 'fold'"
+
+
+def test_only_labeled_and_mixed_versions_are_trainable():
+    from govflow.models.training_data import check_trainable
+
+    check_trainable("labeled", "dv-1")
+    check_trainable("mixed", "dv-2")
+    with pytest.raises(InputError) as err:
+        check_trainable("synthetic", "dv-3")
+    assert str(err.value) == (
+        "version dv-3 is at stage 'synthetic'; a model trains on a labeled or mixed version "
+        "(build a mixed version with the synthesize flow to train on synthetic rows)"
+    )
+
+
+def test_synthetic_rows_in_the_test_split_are_refused():
+    frame = pd.DataFrame(
+        {
+            "text": ["a", "b", "c"],
+            "label": ["x", "y", "x"],
+            "split": ["train", "train", "test"],
+            "origin": [None, None, "synthetic"],
+        }
+    )
+    with pytest.raises(InputError) as err:
+        training_splits(frame, text_column="text")
+    assert str(err.value) == (
+        "training data has 1 synthetic rows in the test split; synthetic rows may only train"
+    )

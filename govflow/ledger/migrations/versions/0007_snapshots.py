@@ -6,7 +6,7 @@ points to it. Every payload is checked against its hash and every version agains
 hash before anything is dropped. Then ``items`` and ``dataset_version_items`` go.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 03:00:00
 """
 
@@ -20,7 +20,7 @@ from govflow.errors import MigrationError
 from govflow.hashing import combine_hashes, sha256_text
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
