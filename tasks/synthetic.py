@@ -321,7 +321,7 @@ def mix_accepted(
     mixed = mix(organic, synthetic, caps=inputs.plan.caps, waiver=cap_waiver, now=now)
     assert len(mixed) == len(mix_plan.organic_hashes) + len(mix_plan.synthetic_hashes)
     run_id, actor = flow_actor()
-    items = PreparedItems(hashes=mix_plan.organic_hashes + mix_plan.synthetic_hashes, payloads=None)
+    items = PreparedItems(hashes=mix_plan.organic_hashes + mix_plan.synthetic_hashes)
     with Ledger.open().session() as session:
         version = register_dataset_version(
             session=session,
