@@ -21,10 +21,9 @@ billing questions).
 from __future__ import annotations
 
 import json
-import signal
 import sys
 
-from demo.run import ROOT, Demo, DemoError, Terminated, _on_signal, say
+from demo.run import ROOT, Demo, DemoError, run_demo, say
 
 PROJECT = "support-intent"
 SOURCE = ROOT / "demo" / "production.source.yaml"
@@ -75,59 +74,47 @@ def _monitor(demo: Demo, batch: int) -> object:
     return result
 
 
-def main() -> int:
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _on_signal)
-    demo = Demo()
-    say("govflow monitoring demo (DEMO DATA: demo/data/production, two batches)")
-    try:
-        demo.start_prefect()
-        demo.govflow("db", "upgrade")
-        _production_model(demo)
-        _monitor(demo, 1)
-        drifted = _monitor(demo, 2)
-        demo.govflow("monitor", "status", "--project", PROJECT)
-        if not drifted.interventions:  # type: ignore[attr-defined]
-            say("the second batch raised no alert: nothing to intervene on")
-            return 0
-        intervention = drifted.interventions[0]  # type: ignore[attr-defined]
-        from flows.intervene import InterveneParams, intervene
-
-        say(f"\n== intervene {intervention}: re-annotation round and recalibrated benchmark")
-        opened = intervene(
-            InterveneParams(
-                intervention_id=intervention,
-                monitor_config=str(MONITOR_CONFIG),
-                reevaluate=False,
-            )
-        )
-        say(
-            f"re-annotation round {opened.reannotation_round_id}; suite version "
-            f"{opened.suite_version_id}"
-        )
-        demo.govflow("interventions", "list")
-        demo.govflow("interventions", "show", intervention)
-        say(
-            f"\nTo close it: label round {opened.reannotation_round_id} (`govflow annotations "
-            "export` / `import`), then re-evaluate the production model and sign it off:\n"
-            f"  {demo.cli_prefix()} run intervene/intervene --param "
-            f"params.intervention_id={intervention} --param "
-            f"params.monitor_config=monitoring/{PROJECT}.yaml"
-        )
+def _steps(demo: Demo) -> int:
+    demo.start_prefect()
+    demo.govflow("db", "upgrade")
+    _production_model(demo)
+    _monitor(demo, 1)
+    drifted = _monitor(demo, 2)
+    demo.govflow("monitor", "status", "--project", PROJECT)
+    if not drifted.interventions:  # type: ignore[attr-defined]
+        say("the second batch raised no alert: nothing to intervene on")
         return 0
-    except DemoError as exc:
-        print(f"\ndemo failed: {exc}", file=sys.stderr, flush=True)
-        return 1
-    except KeyboardInterrupt:
-        say("\ninterrupted: stopping what the demo started")
-        return 130
-    except Terminated as exc:
-        say(f"\n{exc}: stopping what the demo started")
-        return 143
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        demo.stop_all()
+    intervention = drifted.interventions[0]  # type: ignore[attr-defined]
+    from flows.intervene import InterveneParams, intervene
+
+    say(f"\n== intervene {intervention}: re-annotation round and recalibrated benchmark")
+    opened = intervene(
+        InterveneParams(
+            intervention_id=intervention,
+            monitor_config=str(MONITOR_CONFIG),
+            reevaluate=False,
+        )
+    )
+    say(
+        f"re-annotation round {opened.reannotation_round_id}; suite version "
+        f"{opened.suite_version_id}"
+    )
+    demo.govflow("interventions", "list")
+    demo.govflow("interventions", "show", intervention)
+    say(
+        f"\nTo close it: label round {opened.reannotation_round_id} (`govflow annotations "
+        "export` / `import`), then re-evaluate the production model and sign it off:\n"
+        f"  {demo.cli_prefix()} run intervene/intervene --param "
+        f"params.intervention_id={intervention} --param "
+        f"params.monitor_config=monitoring/{PROJECT}.yaml"
+    )
+    return 0
+
+
+def main() -> int:
+    return run_demo(
+        "govflow monitoring demo (DEMO DATA: demo/data/production, two batches)", _steps
+    )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from govflow.models.answers import label_confidence, parse_label
 from govflow.models.predictions import AdapterInfo, Predictions, RowResult
 from govflow.models.spec import OpenAIChatSpec
 
-__all__ = ["ADAPTER_VERSION", "OpenAIChatAdapter"]
+__all__ = ["ADAPTER_VERSION", "OpenAIChatAdapter", "api_headers"]
 
 ADAPTER_VERSION = "1"
 _EXCERPT = 80
@@ -61,6 +61,23 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def api_headers(*, api_key_env: str | None, base_url: str) -> dict[str, str]:
+    """The JSON headers of a chat-completions request, with the key read from ``api_key_env``.
+
+    Raises ``ConfigError`` when the variable is named but not set.
+    """
+    headers = {"Content-Type": "application/json"}
+    if api_key_env is not None:
+        key = os.environ.get(api_key_env)
+        if not key:
+            raise ConfigError(
+                f"environment variable {api_key_env} is not set",
+                hint=f"it must hold the API key for {base_url}",
+            )
+        headers["Authorization"] = f"Bearer {key}"
+    return headers
+
+
 def _attempts(n: int) -> str:
     return f"{n} attempt" if n == 1 else f"{n} attempts"
 
@@ -77,15 +94,7 @@ class OpenAIChatAdapter:
             raise ConfigError("an openai-chat model needs a non-empty label set")
         self._spec = spec
         self._label_set = tuple(label_set)
-        self._headers = {"Content-Type": "application/json"}
-        if spec.api_key_env is not None:
-            key = os.environ.get(spec.api_key_env)
-            if not key:
-                raise ConfigError(
-                    f"environment variable {spec.api_key_env} is not set",
-                    hint=f"it must hold the API key for {spec.base_url}",
-                )
-            self._headers["Authorization"] = f"Bearer {key}"
+        self._headers = api_headers(api_key_env=spec.api_key_env, base_url=spec.base_url)
 
     def __repr__(self) -> str:
         return f"OpenAIChatAdapter(model={self._spec.model!r}, base_url={self._spec.base_url!r})"

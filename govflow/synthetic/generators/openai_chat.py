@@ -12,7 +12,6 @@ names, never from the plan itself.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -22,8 +21,9 @@ from typing import Any
 
 import httpx
 
-from govflow.errors import ConfigError, GenerationFailed
+from govflow.errors import GenerationFailed
 from govflow.hashing import sha256_text
+from govflow.models.openai_chat import api_headers
 from govflow.synthetic.plan import GeneratorSpec
 from govflow.synthetic.rows import Generated, Provenance, RejectedRow, SeedItem, SyntheticRow
 
@@ -51,15 +51,7 @@ class ChatGenerator:
         self.name = f"openai-chat:{spec.model}"
         self._config_hash = config_hash
         self._template = Template(spec.prompt or DEFAULT_PROMPT)
-        self._headers = {"Content-Type": "application/json"}
-        if spec.api_key_env is not None:
-            key = os.environ.get(spec.api_key_env)
-            if not key:
-                raise ConfigError(
-                    f"environment variable {spec.api_key_env} is not set",
-                    hint=f"it must hold the API key for {spec.base_url}",
-                )
-            self._headers["Authorization"] = f"Bearer {key}"
+        self._headers = api_headers(api_key_env=spec.api_key_env, base_url=str(spec.base_url))
 
     def generate(self, label: str, n: int, seeds: Sequence[SeedItem], seed: int) -> Generated:
         spec = self._spec
